@@ -1,0 +1,36 @@
+# Two commands: `make demo` scans the embedded demo site; `make test` runs the test suite.
+# Both set up everything they need (venv, package, Chromium, npm fixtures) and are idempotent.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test setup chromium npm bench clean
+
+demo: setup
+	$(BIN)/cookie-scanner demo
+
+test: setup npm
+	$(BIN)/python -m pytest -q
+
+setup: $(STAMP) chromium
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+chromium:
+	@tools/ensure-chromium.sh
+
+npm: tests/node_modules/.installed
+
+tests/node_modules/.installed: tests/package.json
+	npm install --prefix tests --no-audit --no-fund --no-package-lock --loglevel=error
+	touch $@
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) tests/node_modules

@@ -1,0 +1,138 @@
+"""Find and launch Chromium: never download one, keep third-party cookies as Chrome does."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ChromiumNotFound
+
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+BASE_FLAGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--disable-blink-features=AutomationControlled",  # navigator.webdriver false: CMPs hide banners from bots
+    # Keep cross-site iframes in the page's renderer so one CDP session sees every frame's
+    # requests and Set-Cookie headers (an embedded YouTube player's beacons, for instance).
+    "--disable-site-isolation-trials",
+    "--disable-features=IsolateOrigins,site-per-process",
+)
+INSTALL_HINT = (
+    "no Chromium found: install one (Debian/Ubuntu: `sudo apt-get install chromium`) "
+    "or point $CHROMIUM_PATH at a Chromium/Chrome binary"
+)
+VIEWPORT = {"width": 1366, "height": 900}
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def find_chromium(explicit: str | None = None, playwright_path: str | None = None) -> str:
+    """$CHROMIUM_PATH (or explicit), Debian's chromium, then an already-installed Playwright Chromium."""
+    for candidate in (explicit, os.environ.get("CHROMIUM_PATH")):
+        if candidate:
+            if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+                return candidate
+            raise ChromiumNotFound(f"Chromium not found at {candidate!r} (from --chromium/$CHROMIUM_PATH)")
+    for candidate in (*CANDIDATES, playwright_path):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise ChromiumNotFound(INSTALL_HINT)
+
+
+def launch_flags(resolver_rules: str = "") -> list[str]:
+    flags = list(BASE_FLAGS)
+    if is_root():
+        flags.append("--no-sandbox")
+    if resolver_rules:
+        flags.append(f"--host-resolver-rules={resolver_rules}")
+    return flags
+
+
+def user_agent(browser_version: str) -> str:
+    """Chrome's desktop user agent without the 'HeadlessChrome' token."""
+    major = (browser_version or "120").split(".")[0]
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Safari/537.36"
+    )
+
+
+@dataclass
+class ContextSettings:
+    locale: str = "en-US"
+    ignore_https_errors: bool = False
+
+
+class Browser:
+    """One Chromium per scan; every visit gets its own fresh, isolated context.
+
+    Playwright's `new_context()` contexts are off-the-record and inherit the cookie
+    controls of the profile they were created from. Chromium blocks third-party
+    cookies in off-the-record profiles by default, so a visitor's embedded YouTube or
+    LinkedIn cookies would silently vanish. We therefore start from a throwaway
+    profile whose preferences say "allow third-party cookies" (cookie_controls_mode 0),
+    as a real visitor's Chrome does, and create the visit contexts from it.
+    """
+
+    def __init__(self, playwright, *, executable: str, resolver_rules: str = "", settings: ContextSettings):
+        self._pw = playwright
+        self.executable = executable
+        self.resolver_rules = resolver_rules
+        self.settings = settings
+        self._profile: str | None = None
+        self._persistent = None
+        self.browser = None
+        self.version = ""
+
+    async def start(self) -> "Browser":
+        self._profile = tempfile.mkdtemp(prefix="cookie-scanner-profile-")
+        default = Path(self._profile, "Default")
+        default.mkdir()
+        (default / "Preferences").write_text(json.dumps({"profile": {"cookie_controls_mode": 0}}))
+        self._persistent = await self._pw.chromium.launch_persistent_context(
+            self._profile,
+            executable_path=self.executable,
+            headless=True,
+            args=launch_flags(self.resolver_rules),
+            chromium_sandbox=not is_root(),
+            ignore_https_errors=self.settings.ignore_https_errors,
+        )
+        self.browser = self._persistent.browser
+        self.version = self.browser.version if self.browser else ""
+        return self
+
+    async def new_context(self):
+        return await self.browser.new_context(
+            ignore_https_errors=self.settings.ignore_https_errors,
+            locale=self.settings.locale,
+            viewport=VIEWPORT,
+            user_agent=user_agent(self.version),
+            service_workers="block",
+        )
+
+    async def close(self) -> None:
+        try:
+            if self._persistent is not None:
+                await self._persistent.close()
+        finally:
+            self._persistent = None
+            if self._profile:
+                shutil.rmtree(self._profile, ignore_errors=True)
+                self._profile = None
+
+    async def __aenter__(self) -> "Browser":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()

@@ -1,0 +1,101 @@
+"""Look up a cookie (or storage key) name in rules/known-cookies.csv.
+
+The table is built by tools/build_rules.py from the Open Cookie Database. Rows
+are either `exact` names or `prefix` patterns (`_ga_` matches `_ga_ABC123`,
+`_hjSession_` matches `_hjSession_12345`). Names are case-sensitive, as cookie
+names are.
+"""
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from scanner.paths import rules_dir
+
+FILE_NAME = "known-cookies.csv"
+
+# Prefix rows shorter than this are ignored for prefix matching (they still match
+# their exact name): the data has prefixes like "_s" or "tp" that would
+# otherwise claim unrelated names.
+MIN_PREFIX_LEN = 3
+
+# When several rows share a name, the one whose category asks the most of the
+# site wins, so a lookup never understates what a cookie needs.
+_STRICTNESS = {"marketing": 0, "analytics": 1, "preferences": 2, "necessary": 3}
+
+
+def _rank(row: KnownCookie) -> int:
+    return _STRICTNESS.get(row.category, -1)  # an unknown category sorts first
+
+
+@dataclass(frozen=True)
+class KnownCookie:
+    name: str
+    match: str            # "exact" | "prefix"
+    platform: str
+    category: str         # "necessary" | "preferences" | "analytics" | "marketing"
+    purpose: str
+    domain: str
+    retention: str        # free text, as published
+    retention_s: int | None   # seconds; 0 = session; None = unknown
+    controller: str
+    privacy_url: str
+
+
+class KnownCookies:
+    """Exact names first, then the longest matching prefix."""
+
+    def __init__(self, rows: Iterable[KnownCookie]) -> None:
+        exact: dict[str, list[KnownCookie]] = {}
+        prefix: dict[str, list[KnownCookie]] = {}
+        self._rows: tuple[KnownCookie, ...] = tuple(rows)
+        for row in self._rows:
+            (prefix if row.match == "prefix" else exact).setdefault(row.name, []).append(row)
+        self._exact = {k: tuple(sorted(v, key=_rank)) for k, v in exact.items()}
+        self._prefix = {k: tuple(sorted(v, key=_rank)) for k, v in prefix.items()}
+        self._max_prefix = max(map(len, self._prefix), default=0)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> KnownCookies:
+        path = Path(path) if path is not None else rules_dir() / FILE_NAME
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [
+                KnownCookie(
+                    name=r["name"], match=r["match"], platform=r["platform"],
+                    category=r["category"], purpose=r["purpose"], domain=r["domain"],
+                    retention=r["retention"],
+                    retention_s=int(r["retention_s"]) if r["retention_s"] else None,
+                    controller=r["controller"], privacy_url=r["privacy_url"],
+                )
+                for r in csv.DictReader(fh)
+            ]
+        return cls(rows)
+
+    def lookup_all(self, name: str) -> tuple[KnownCookie, ...]:
+        """Every row for the best-matching name or prefix, strictest category first."""
+        if name in self._exact:
+            return self._exact[name]
+        for n in range(min(len(name), self._max_prefix), MIN_PREFIX_LEN - 1, -1):
+            rows = self._prefix.get(name[:n])
+            if rows:
+                return rows
+        return ()
+
+    def lookup(self, name: str) -> KnownCookie | None:
+        rows = self.lookup_all(name)
+        return rows[0] if rows else None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[KnownCookie]:
+        return iter(self._rows)
+
+
+@lru_cache(maxsize=1)
+def default_known_cookies() -> KnownCookies:
+    """The shipped table, loaded once."""
+    return KnownCookies.load()

@@ -1,0 +1,81 @@
+// Injected before any page script, in every frame. Records who writes cookies and
+// web storage: the URL of the script on top of the call stack at the time of the write.
+(() => {
+  if (window.__cookieScannerInstalled) return;
+  Object.defineProperty(window, '__cookieScannerInstalled', {value: true});
+  const BINDING = '__cookieScannerRecord';
+  const MAX_EVENTS = 5000;
+  let sent = 0;
+  let binding = null;
+  const URL_RE = /(https?:\/\/[^\s()<>"']+?):\d+:\d+/g;
+
+  function callers() {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 40;
+    const stack = String(new Error().stack || '');
+    Error.stackTraceLimit = limit;
+    const urls = [];
+    let m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(stack)) !== null) {
+      if (urls[urls.length - 1] !== m[1]) urls.push(m[1]);
+    }
+    return urls.slice(0, 8);
+  }
+
+  function send(event) {
+    if (sent >= MAX_EVENTS) return;
+    sent += 1;
+    try {
+      binding = binding || window[BINDING];
+      if (typeof binding === 'function') {
+        event.frame_url = String(location.href).slice(0, 2048);
+        event.t = Date.now();
+        binding(event);
+      }
+    } catch (e) { /* never break the page */ }
+  }
+
+  const desc = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  if (desc && desc.set) {
+    Object.defineProperty(Document.prototype, 'cookie', {
+      configurable: true,
+      enumerable: desc.enumerable,
+      get() { return desc.get.call(this); },
+      set(value) {
+        send({type: 'cookie', api: 'document.cookie', raw: String(value).slice(0, 8192), stack: callers()});
+        return desc.set.call(this, value);
+      },
+    });
+  }
+
+  if (window.CookieStore && CookieStore.prototype.set) {
+    const origSet = CookieStore.prototype.set;
+    CookieStore.prototype.set = function (nameOrOptions, maybeValue) {
+      try {
+        const o = typeof nameOrOptions === 'object' && nameOrOptions !== null
+          ? nameOrOptions : {name: nameOrOptions, value: maybeValue};
+        send({type: 'cookie', api: 'cookieStore.set', name: String(o.name), value_len: String(o.value || '').length,
+              domain: o.domain || null, path: o.path || null, expires: o.expires || null, stack: callers()});
+      } catch (e) { /* ignore */ }
+      return origSet.apply(this, arguments);
+    };
+  }
+
+  const origSetItem = Storage.prototype.setItem;
+  Storage.prototype.setItem = function (key, value) {
+    try {
+      const kind = this === window.localStorage ? 'local' : (this === window.sessionStorage ? 'session' : 'other');
+      send({type: 'storage', kind, key: String(key).slice(0, 1024), stack: callers()});
+    } catch (e) { /* ignore */ }
+    return origSetItem.apply(this, arguments);
+  };
+
+  if (window.IDBFactory && IDBFactory.prototype.open) {
+    const origOpen = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (name) {
+      try { send({type: 'storage', kind: 'indexeddb', key: String(name).slice(0, 1024), stack: callers()}); } catch (e) { /* ignore */ }
+      return origOpen.apply(this, arguments);
+    };
+  }
+})();

@@ -1,0 +1,64 @@
+"""Navigate, settle and snapshot one page of a recorded context."""
+from __future__ import annotations
+
+import asyncio
+import re
+
+from .recorder import ContextRecorder
+from .redact import redact_url
+
+_NET_ERRORS = {
+    "ERR_NAME_NOT_RESOLVED": "DNS lookup failed (host name not found)",
+    "ERR_NAME_RESOLUTION_FAILED": "DNS lookup failed",
+    "ERR_CONNECTION_REFUSED": "connection refused",
+    "ERR_CONNECTION_RESET": "connection reset",
+    "ERR_CONNECTION_CLOSED": "connection closed by the server",
+    "ERR_CONNECTION_TIMED_OUT": "connection timed out",
+    "ERR_ADDRESS_UNREACHABLE": "address unreachable",
+    "ERR_TOO_MANY_REDIRECTS": "redirect loop (too many redirects)",
+    "ERR_EMPTY_RESPONSE": "empty response from the server",
+    "ERR_SSL_PROTOCOL_ERROR": "TLS protocol error",
+}
+
+
+def describe_error(exc: BaseException, url: str = "") -> str:
+    """One line a person can act on, from a Playwright navigation error."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    match = re.search(r"net::(ERR_[A-Z_]+)", text)
+    if match:
+        code = match.group(1)
+        if code.startswith("ERR_CERT") or code.startswith("ERR_SSL"):
+            return (f"TLS certificate error ({code}) at {url}: the certificate is not trusted; "
+                    "pass --ignore-https-errors for a staging or self-signed certificate")
+        return f"{_NET_ERRORS.get(code, code)} ({code}) at {url}"
+    if "Timeout" in text or isinstance(exc, asyncio.TimeoutError):
+        return f"page did not finish loading in time at {url}"
+    return f"{text[:300]} at {url}"
+
+
+async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str | None]:
+    """goto(url) until `load`. Returns (status, error)."""
+    try:
+        response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
+    except Exception as exc:  # Playwright raises plain Error/TimeoutError subclasses
+        return None, describe_error(exc, url)
+    status = response.status if response else None
+    return status, None
+
+
+async def page_record(page, recorder: ContextRecorder, *, url: str, status, error, start_index: int) -> dict:
+    """Snapshot the page: jar, storage of every frame, requests since `start_index`."""
+    try:
+        title = await asyncio.wait_for(page.title(), timeout=5)
+    except Exception:
+        title = ""
+    return {
+        "url": redact_url(url, recorder.keep_query),
+        "final_url": redact_url(page.url, recorder.keep_query) if page.url and page.url != "about:blank" else None,
+        "status": status,
+        "error": error,
+        "title": title[:500],
+        "cookies": await recorder.cookies(),
+        "storage": await recorder.storage(page),
+        "requests": recorder.page_requests(start_index),
+    }

@@ -1,0 +1,68 @@
+"""Shared fixtures: local HTTPS sites on 127.0.0.1 reached under real host names."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scanner import ScanOptions, scan
+from scanner.demo import SiteServer
+from scanner.paths import demo_site_dir
+
+TESTS = Path(__file__).resolve().parent
+SITES = TESTS / "sites"
+NODE_MODULES = TESTS / "node_modules"
+
+
+@pytest.fixture(scope="session")
+def demo_server():
+    with SiteServer(demo_site_dir()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def sites_server():
+    """tests/sites/<host>/... plus /_npm/<package>/ from tests/node_modules."""
+    with SiteServer(SITES, mounts={"/_npm/": NODE_MODULES}) as server:
+        yield server
+
+
+def scan_site(server, url: str, **kwargs) -> dict:
+    options = ScanOptions(url=url, resolve=(server.resolve_rule(),), ignore_https_errors=True, **kwargs)
+    return scan(options)
+
+
+@pytest.fixture(scope="session")
+def demo_none(demo_server) -> dict:
+    """One scan of the demo site in state `none`, shared by the foundation tests."""
+    return scan_site(demo_server, "https://www.micropep.com/", states=("none",))
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=TESTS.parent)
+
+
+def page_items(result: dict, state: str, kind: str, page: int = 0) -> list[dict]:
+    for entry in result["states"]:
+        if entry["state"] == state:
+            return entry["pages"][page][kind]
+    raise AssertionError(f"state {state} not in result")
+
+
+def by_name(items: list[dict], name: str) -> dict:
+    found = [c for c in items if c.get("name") == name or c.get("key") == name]
+    assert found, f"{name} not recorded; have {sorted({c.get('name') or c.get('key') for c in items})}"
+    return found[0]
