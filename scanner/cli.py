@@ -8,10 +8,9 @@ import click
 
 from . import __version__
 from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, ScannerError, UsageError
-from .options import ScanOptions
+from .options import ScanOptions, validate_state
 from .result import default_out_dir, write_json_atomic
 
-KNOWN_STATES = ("none",)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -19,15 +18,14 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-def _parse_states(text: str) -> tuple[str, ...]:
-    states = tuple(s.strip() for s in text.split(",") if s.strip())
+def _parse_states(text: str | None) -> tuple[str, ...]:
+    states = tuple(dict.fromkeys(s.strip() for s in (text or "").split(",") if s.strip()))
     for state in states:
-        if state not in KNOWN_STATES:
-            raise UsageError(f"unknown state {state!r}; known states: {', '.join(KNOWN_STATES)}")
-    return states or ("none",)
+        validate_state(state)
+    return states
 
 
-def run_scan(options: ScanOptions, out_dir: Path | None) -> int:
+def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None) -> int:
     """Scan, write report.json (even when incomplete), print where; return the exit code."""
     from .scan import scan  # imported late: keeps `--help` fast
 
@@ -39,7 +37,8 @@ def run_scan(options: ScanOptions, out_dir: Path | None) -> int:
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
-    result = scan(options)
+    options.out_dir = out
+    result = scan(options, declaration=declaration)
     report = write_json_atomic(result, out / "report.json")
     click.echo(f"report: {report}")
     if not result["complete"]:
@@ -62,7 +61,11 @@ def _scan_options(f):
     options = [
         click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
                      help="Report folder (default: reports/<host>-<UTC timestamp>/)."),
-        click.option("--states", default="none", show_default=True, help="Comma-separated consent states."),
+        click.option("--states", default=None,
+                     help="Comma-separated consent states: none, reject, accept, only:<category>, withdraw "
+                          "(default: every state the site supports)."),
+        click.option("--declaration", "declaration_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="The site's declaration (YAML, see rules/sites/)."),
         click.option("--resolve", multiple=True, metavar="HOST=IP[:PORT]",
                      help="Resolve HOST (wildcards allowed: *.example.com, *) to IP inside Chromium."),
         click.option("--ignore-https-errors", is_flag=True, help="Accept self-signed or invalid TLS certificates."),
@@ -85,15 +88,18 @@ def _scan_options(f):
 @click.argument("url")
 @_scan_options
 @click.pass_context
-def scan(ctx, url, out_dir, states, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
+def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
          keep_values, keep_query, chromium_path):
     """Scan URL and write report.json."""
+    from .declaration import load_declaration
+
+    declaration = load_declaration(declaration_path) if declaration_path else None
     options = ScanOptions(
         url=url, states=_parse_states(states), resolve=tuple(resolve), ignore_https_errors=ignore_https_errors,
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
     )
-    ctx.exit(run_scan(options, out_dir))
+    ctx.exit(run_scan(options, out_dir, declaration))
 
 
 @cli.command()
@@ -103,17 +109,19 @@ def scan(ctx, url, out_dir, states, resolve, ignore_https_errors, locale, timeou
 @click.pass_context
 def demo(ctx, out_dir, chromium_path):
     """Serve the embedded Micropep-like demo site locally and scan it."""
+    from .declaration import load_declaration
     from .demo import SiteServer
-    from .paths import demo_site_dir
+    from .paths import demo_site_dir, rules_dir
 
+    declaration = load_declaration(rules_dir() / "sites" / "micropep.yaml")
     with SiteServer(demo_site_dir()) as server:
         options = ScanOptions(
-            url="https://www.micropep.com/", states=KNOWN_STATES, resolve=(server.resolve_rule(),),
+            url="https://www.micropep.com/", resolve=(server.resolve_rule(),),
             ignore_https_errors=True, chromium_path=chromium_path,
             command=tuple(["cookie-scanner", *sys.argv[1:]]),
         )
         click.echo(f"demo site: https://www.micropep.com/ served on 127.0.0.1:{server.port}")
-        ctx.exit(run_scan(options, out_dir))
+        ctx.exit(run_scan(options, out_dir, declaration))
 
 
 def main() -> None:

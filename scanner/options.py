@@ -31,11 +31,20 @@ def validate_url(url: str) -> str:
     return text
 
 
+FIXED_STATES = ("none", "reject", "accept", "withdraw")
+
+
+def validate_state(state: str) -> str:
+    if state in FIXED_STATES or (state.startswith("only:") and len(state) > 5 and " " not in state):
+        return state
+    raise UsageError(f"unknown state {state!r}: use none, reject, accept, only:<category> or withdraw")
+
+
 @dataclass
 class ScanOptions:
     url: str
     out_dir: Path | None = None
-    states: tuple[str, ...] = ("none",)
+    states: tuple[str, ...] = ()            # empty: every state the site supports
     resolve: tuple[str, ...] = ()          # HOST=IP[:PORT] entries
     ignore_https_errors: bool = False
     locale: str = "en-US"
@@ -51,5 +60,8 @@ class ScanOptions:
 
     def __post_init__(self) -> None:
         self.url = validate_url(self.url)
+        self.states = tuple(self.states)
+        for state in self.states:
+            validate_state(state)
         if self.timeout_s <= 0:
             raise UsageError("--timeout must be positive")

@@ -7,51 +7,53 @@ import time
 from playwright.async_api import async_playwright
 
 from .browser import Browser, ContextSettings, find_chromium
-from .gather import ContextRecorder, navigate, page_record
+from .consent import load_recipes
 from .options import ScanOptions
 from .resolve import host_resolver_rules
 from .result import finish, new_result
+from .states import StateRun
+
+FIXED_STATES = ("none", "reject", "accept")
 
 
-async def _visit_state_none(browser: Browser, options: ScanOptions, site_domain: str) -> dict:
-    """State `none`: load the start page and leave any banner unanswered."""
-    state = {"state": "none", "reached": False, "error": None, "cmp": None, "method": [],
-             "verified_by": None, "screenshots": [], "pages": []}
-    context = await browser.new_context()
-    try:
-        recorder = ContextRecorder(context, site_domain=site_domain,
-                                   keep_values=options.keep_values, keep_query=options.keep_query)
-        await recorder.install()
-        page = await context.new_page()
-        await recorder.attach(page)
-        start = recorder.begin_page()
-        status, error = await navigate(page, options.url, timeout_s=options.timeout_s)
-        if error is None:
-            await recorder.settle(options.quiet_ms, options.settle_cap_s)
-        state["pages"].append(await page_record(page, recorder, url=options.url, status=status,
-                                                error=error, start_index=start))
-        state["reached"] = error is None
-        state["error"] = error
-        state["method"] = ["no interaction"]
-        state["verified_by"] = "nothing clicked" if error is None else None
-    finally:
-        await context.close()
-    return state
+def default_states(mapping: dict[str, list[str]] | None) -> tuple[str, ...]:
+    only = tuple(f"only:{c}" for c, purposes in (mapping or {}).items() if purposes)
+    return FIXED_STATES + only + ("withdraw",)
 
 
-async def scan_async(options: ScanOptions) -> dict:
+async def scan_async(options: ScanOptions, *, declaration=None) -> dict:
     started = time.monotonic()
     result = new_result(options)
     site_domain = result["site"]["registrable_domain"]
+    recipes, generic = load_recipes()
+    mapping = declaration.consent_mapping() if declaration else None
+    custom = declaration.custom_recipe() if declaration else None
+    if declaration is not None:
+        result["declaration"] = declaration.summary()
+        if declaration.second_page and "second_page" not in options.extra:
+            options.extra["second_page"] = declaration.second_page
     async with async_playwright() as pw:
         executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
         settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
         async with Browser(pw, executable=executable, resolver_rules=host_resolver_rules(options.resolve),
                            settings=settings) as browser:
             result["tool"]["chromium"] = browser.version
-            for name in options.states:
-                if name == "none":
-                    result["states"].append(await _visit_state_none(browser, options, site_domain))
+            runner = StateRun(browser, options, site_domain=site_domain, recipes=recipes, generic=generic,
+                              mapping=mapping, custom=custom, out_dir=options.out_dir)
+            states = list(options.states) if options.states else None
+            first = await runner.run("none") if states is None or "none" in states else None
+            if states is None:
+                # Default: every state the site supports, learned from the `none` visit.
+                cmp_id = (first or {}).get("cmp")
+                recipe = next((r for r in recipes if r.id == cmp_id), None)
+                from .consent.engine import default_mapping
+                states = list(default_states(mapping or default_mapping(recipe)))
+                result["options"]["states"] = states
+            for name in states:
+                if name == "none" and first is not None:
+                    result["states"].append(first)
+                else:
+                    result["states"].append(await runner.run(name))
     return finish(result, started, time.monotonic())
 
 
@@ -62,5 +64,5 @@ def _playwright_chromium(pw) -> str | None:
         return None
 
 
-def scan(options: ScanOptions) -> dict:
-    return asyncio.run(scan_async(options))
+def scan(options: ScanOptions, *, declaration=None) -> dict:
+    return asyncio.run(scan_async(options, declaration=declaration))

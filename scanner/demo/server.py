@@ -77,6 +77,8 @@ class SiteServer:
         for prefix, folder in self.mounts.items():
             if path.startswith(prefix):
                 candidate = _safe_join(folder, path[len(prefix):])
+                if candidate and candidate.is_dir():
+                    candidate = candidate / "index.html"
                 return (candidate, None) if candidate and candidate.is_file() else (None, None)
         base = _safe_join(self.root, host)
         if base is None or not base.is_dir():

@@ -1,0 +1,102 @@
+"""DOM helpers that look into every frame and open shadow root (Playwright CSS pierces them)."""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+TOGGLE_STATE_JS = """el => {
+  if (el.matches('input[type=checkbox], input[type=radio]')) return el.checked;
+  const v = el.getAttribute('aria-checked') ?? el.getAttribute('aria-pressed');
+  if (v !== null) return v === 'true';
+  const inner = el.querySelector('input[type=checkbox]');
+  return inner ? inner.checked : null;
+}"""
+
+
+async def visible_in_frames(page, selector: str, *, limit: int = 5):
+    """First visible element matching `selector` in any frame, or None."""
+    for frame in list(page.frames):
+        try:
+            loc = frame.locator(selector)
+            count = await loc.count()
+            for i in range(min(count, limit)):
+                el = loc.nth(i)
+                if await el.is_visible():
+                    return el
+        except Exception:  # detached frame or invalid selector for this engine
+            continue
+    return None
+
+
+async def exists_in_frames(page, selector: str) -> bool:
+    for frame in list(page.frames):
+        try:
+            if await frame.locator(selector).count():
+                return True
+        except Exception:
+            continue
+    return False
+
+
+async def wait_visible(page, selector: str, timeout_s: float):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        el = await visible_in_frames(page, selector)
+        if el is not None or time.monotonic() >= deadline:
+            return el
+        await asyncio.sleep(0.1)
+
+
+async def wait_hidden(page, selector: str, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if await visible_in_frames(page, selector) is None:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.1)
+
+
+async def click(el) -> None:
+    try:
+        await el.click(timeout=3000)
+    except Exception:
+        # covered by an overlay or mid-animation: a DOM click still reaches the handler
+        await el.dispatch_event("click")
+
+
+async def toggle_state(el) -> bool | None:
+    try:
+        return await el.evaluate(TOGGLE_STATE_JS)
+    except Exception:
+        return None
+
+
+def text_pattern(phrases: list[str], exact: bool) -> re.Pattern:
+    alternatives = "|".join(re.escape(p.strip()) for p in phrases if p and p.strip())
+    if exact:
+        return re.compile(rf"^\s*(?:{alternatives})\s*[.!]?\s*$", re.IGNORECASE)
+    return re.compile(rf"(?:{alternatives})", re.IGNORECASE)
+
+
+async def find_by_text(page, phrases: list[str], *, within: str | None = None):
+    """A visible button or link whose accessible name matches one of `phrases`
+    (exact phrase first, then containing), searched in every frame."""
+    if not phrases:
+        return None
+    for exact in (True, False):
+        pattern = text_pattern(phrases, exact)
+        for frame in list(page.frames):
+            try:
+                scope = frame.locator(within) if within else frame
+                for role in ("button", "link"):
+                    loc = scope.get_by_role(role, name=pattern)
+                    count = await loc.count()
+                    for i in range(min(count, 5)):
+                        el = loc.nth(i)
+                        if await el.is_visible():
+                            return el
+            except Exception:
+                continue
+    return None

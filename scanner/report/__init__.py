@@ -1,0 +1,227 @@
+"""Report renderers: everything here reads ONLY a report.json dict.
+
+A stored report.json can be re-rendered at any time, to the same bytes:
+
+    report = load_report("reports/www.micropep.com-20261126T140000Z/report.json")
+    render_all(report, out_dir, ("html", "csv"))
+
+Public API:
+    FORMATS, DEFAULT_FORMATS, FILENAMES
+    render_all(report, out_dir, formats, *, csv_sep=",") -> list[Path]
+    write_json(report, path) -> Path
+    load_report(path) -> dict                       raises ReportError
+    write_manifest(out_dir, report, *, command, declaration_sha256) -> Path
+    verify_manifest(out_dir) -> list[str]
+    verdict(report) -> "pass" | "violations" | "warnings" | "incomplete"
+    exit_code(report, fail_on) -> 0 | 1 | 3
+    render_markdown(report) -> str
+    apply_baseline(report, baseline_report, *, path=None) -> dict
+    diff_reports(old, new) -> dict, format_diff(diff, fmt="text") -> str
+
+See docs/report-format.md for the report.json contract and every output file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+Report = dict[str, Any]
+
+SCHEMA_MAJOR = "1"
+FORMATS = ("json", "html", "csv", "md", "junit", "sarif")
+DEFAULT_FORMATS = ("json", "html", "csv", "md")
+FILENAMES: dict[str, tuple[str, ...]] = {
+    "json": ("report.json",),
+    "html": ("report.html",),
+    "csv": ("cookies.csv", "storage.csv", "requests.csv", "findings.csv"),
+    "md": ("summary.md",),
+    "junit": ("junit.xml",),
+    "sarif": ("results.sarif",),
+}
+FAIL_ON = ("violation", "warning", "never", "new-violation")
+VERDICTS = ("pass", "violations", "warnings", "incomplete")
+
+
+class ReportError(ValueError):
+    """The file is not a report this version can read (one-line message)."""
+
+
+# --------------------------------------------------------------------------- files
+
+def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> Path:
+    """Write to a temporary file in the same folder, then rename over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def dumps_json(report: Report) -> str:
+    return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_json(report: Report, path: Path | str) -> Path:
+    """report.json: UTF-8, indent 1, non-ASCII kept as is, written atomically."""
+    return atomic_write(Path(path), dumps_json(report))
+
+
+def load_report(path: Path | str) -> Report:
+    """Read a report.json; ReportError unless it is a schema 1.x report."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise ReportError(f"{p}: is a folder, not a report.json") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{p}: not a JSON report ({exc.__class__.__name__}: {exc})".splitlines()[0]) from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ReportError(f"{p}: not a cookie-scanner report (no schema_version)")
+    version = str(data["schema_version"])
+    if version.split(".")[0] != SCHEMA_MAJOR:
+        raise ReportError(f"{p}: report schema_version {version} is not supported (this version reads {SCHEMA_MAJOR}.x)")
+    return data
+
+
+# --------------------------------------------------------------------------- verdict
+
+def _findings(report: Report) -> list[dict]:
+    return [f for f in report.get("findings") or [] if isinstance(f, dict)]
+
+
+def is_complete(report: Report) -> bool:
+    """Complete = the gatherer said so AND every state was reached."""
+    states = [s for s in report.get("states") or [] if isinstance(s, dict)]
+    return bool(report.get("complete")) and all(s.get("reached") for s in states)
+
+
+def verdict(report: Report) -> str:
+    """"incomplete" wins over everything: an incomplete scan never reads as a pass."""
+    if not is_complete(report):
+        return "incomplete"
+    severities = {f.get("severity") for f in _findings(report)}
+    if "violation" in severities:
+        return "violations"
+    if "warning" in severities:
+        return "warnings"
+    return "pass"
+
+
+def _is_new(finding: dict, report: Report) -> bool:
+    # Without a baseline every finding is new (nothing to compare with).
+    return report.get("baseline") is None or finding.get("baseline", "new") == "new"
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    """3 incomplete; 1 a finding at/above `fail_on`; else 0. ValueError on an unknown fail_on."""
+    if fail_on not in FAIL_ON:
+        raise ValueError(f"unknown fail-on value {fail_on!r}; choose one of {', '.join(FAIL_ON)}")
+    if not is_complete(report):
+        return 3
+    found = _findings(report)
+    if fail_on == "never":
+        failing: list[dict] = []
+    elif fail_on == "violation":
+        failing = [f for f in found if f.get("severity") == "violation"]
+    elif fail_on == "warning":
+        failing = [f for f in found if f.get("severity") in ("violation", "warning")]
+    else:  # new-violation
+        failing = [f for f in found if f.get("severity") == "violation" and _is_new(f, report)]
+    return 1 if failing else 0
+
+
+# --------------------------------------------------------------------------- rendering
+
+def _renderers() -> dict[str, Callable[[Report, str], dict[str, str]]]:
+    from . import csv as csv_, html, junit, markdown, sarif
+
+    return {
+        "json": lambda r, sep: {"report.json": dumps_json(r)},
+        "html": lambda r, sep: {"report.html": html.render_html(r)},
+        "csv": lambda r, sep: csv_.render_csv(r, sep=sep),
+        "md": lambda r, sep: {"summary.md": markdown.render_markdown(r)},
+        "junit": lambda r, sep: {"junit.xml": junit.render_junit(r)},
+        "sarif": lambda r, sep: {"results.sarif": sarif.render_sarif_json(r)},
+    }
+
+
+def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEFAULT_FORMATS,
+               *, csv_sep: str = ",") -> list[Path]:
+    """Render every requested format into out_dir (each file atomically); return the paths written."""
+    wanted = list(dict.fromkeys(formats))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"unknown report format {unknown[0]!r}; choose from {', '.join(FORMATS)}")
+    if len(csv_sep) != 1 or csv_sep in "\"\r\n":
+        raise ValueError(f"CSV separator must be one character other than a quote or newline, not {csv_sep!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    renderers = _renderers()
+    written: list[Path] = []
+    for fmt in (f for f in FORMATS if f in wanted):
+        for name, text in renderers[fmt](report, csv_sep).items():
+            encoding = "utf-8-sig" if name.endswith(".csv") else "utf-8"
+            written.append(atomic_write(out / name, text, encoding=encoding))
+    return written
+
+
+def render_markdown(report: Report) -> str:
+    from .markdown import render_markdown as _render
+
+    return _render(report)
+
+
+def write_manifest(out_dir: Path | str, report: Report, *, command: Any = None,
+                   declaration_sha256: str | None = None) -> Path:
+    from .manifest import write_manifest as _write
+
+    return _write(Path(out_dir), report, command=command, declaration_sha256=declaration_sha256)
+
+
+def verify_manifest(out_dir: Path | str) -> list[str]:
+    from .manifest import verify_manifest as _verify
+
+    return _verify(Path(out_dir))
+
+
+def apply_baseline(report: Report, baseline_report: Report, *, path: str | None = None) -> Report:
+    from .baseline import apply_baseline as _apply
+
+    return _apply(report, baseline_report, path=path)
+
+
+def diff_reports(old: Report, new: Report) -> dict[str, Any]:
+    from .baseline import diff_reports as _diff
+
+    return _diff(old, new)
+
+
+def format_diff(diff: dict[str, Any], fmt: str = "text") -> str:
+    from .baseline import format_diff as _format
+
+    return _format(diff, fmt)
+
+
+__all__ = [
+    "DEFAULT_FORMATS", "FAIL_ON", "FILENAMES", "FORMATS", "ReportError", "VERDICTS", "apply_baseline",
+    "atomic_write", "diff_reports", "exit_code", "format_diff", "is_complete", "load_report", "render_all",
+    "render_markdown", "verdict", "verify_manifest", "write_json", "write_manifest",
+]

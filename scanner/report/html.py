@@ -1,0 +1,317 @@
+"""report.html: one self-contained page for a compliance officer (and a PDF printer).
+
+Security model (every string from the scanned site is hostile):
+* Jinja2 autoescape is ON and no site string is ever marked safe; the only
+  Markup inserted is our own CSS and JS, read from templates/;
+* links are made only from http(s) URLs (`safe_href`), images only from relative
+  paths inside the report folder (`safe_local`); anything else stays plain text;
+* no data is handed to JavaScript: the small script only sorts and filters the
+  tables already in the page, reading textContent;
+* a Content-Security-Policy meta tag allows only our inline style and script (by
+  SHA-256 hash), local images, and nothing else: even an escaping bug could not
+  run injected script or load anything from the network.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from . import is_complete, verdict
+from .matrix import (SEVERITIES, Report, build_matrix, check_declaration, cookie_items, host_rows, human_duration,
+                     proposed_declaration, severity_counts, state_hint, state_label, states_in_order, storage_items)
+
+TEMPLATES = Path(__file__).parent / "templates"
+_LOCAL_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
+
+VERDICTS = {
+    "pass": ("Pass", "No violation or warning was found in any of the consent states tested."),
+    "violations": ("Violations found",
+                   "The site stores data or contacts trackers in a way that is not allowed in at least one consent "
+                   "state. Each violation below names the legal rule, the evidence and the fix."),
+    "warnings": ("Warnings", "No clear violation was found, but some points need a human review."),
+    "incomplete": ("Incomplete scan: not a pass",
+                   "Some consent states could not be tested, so this report cannot show that the site complies. "
+                   "Findings below remain valid for the states that were reached."),
+}
+SEVERITY_LABELS = {"violation": "Violations", "warning": "Warnings", "info": "Information"}
+_EVIDENCE_LABELS = {
+    "setter_url": "Set by", "requested_lifetime_s": "Requested lifetime", "lifetime_s": "Kept by the browser",
+    "limit_s": "Recommended maximum", "declared_s": "Lifetime stated in the policy", "frame_url": "Frame",
+    "url": "Request", "screenshot": "Screenshot", "quote": "Quote", "policy_url": "Policy page",
+    "declared_as": "Declared category", "blocked_reasons": "Browser refused because",
+}
+
+
+# --------------------------------------------------------------------------- safety helpers
+
+def safe_href(value: Any) -> str | None:
+    """The URL itself when it is a plain http(s) URL; None otherwise (then shown as text only)."""
+    if not isinstance(value, str) or len(value) > 4000 or re.search(r"[\x00-\x20\x7f]", value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def safe_local(value: Any) -> str | None:
+    """A relative path inside the report folder ("screenshots/none-banner.png"), else None."""
+    if isinstance(value, str) and _LOCAL_PATH.fullmatch(value) and ".." not in value.split("/"):
+        return value
+    return None
+
+
+# --------------------------------------------------------------------------- view model
+
+@dataclass
+class Link:
+    text: str
+    href: str | None
+
+
+@dataclass
+class Evidence:
+    label: str
+    text: str
+    href: str | None = None
+    image: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class FindingView:
+    id: str
+    rule: str
+    severity: str
+    state: str | None
+    state_label: str
+    subject_kind: str
+    subject_name: str
+    subject_where: str
+    message: str
+    pages: list[Link]
+    evidence: list[Evidence]
+    baseline: str | None
+    unverified: bool = False
+
+
+@dataclass
+class RuleGroup:
+    rule: str
+    title: str
+    description: str
+    legal_source: str
+    remediation: str
+    findings: list[FindingView] = field(default_factory=list)
+
+
+@dataclass
+class SeverityGroup:
+    severity: str
+    label: str
+    count: int
+    rules: list[RuleGroup]
+
+
+@dataclass
+class PageView:
+    url: Link
+    title: str
+    status: Any
+    error: str | None
+    counts: str
+
+
+@dataclass
+class StateView:
+    state: str
+    label: str
+    hint: str
+    reached: bool
+    error: str | None
+    cmp: str | None
+    method: list[str]
+    verified_by: str | None
+    screenshots: list[Evidence]
+    pages: list[PageView]
+
+
+def _s(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_time(value: Any) -> str:
+    """"26 Nov 2026, 14:00 UTC" (locale-independent); the raw text when it is not an ISO time."""
+    try:
+        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return _s(value)
+    if dt.utcoffset() is None or dt.utcoffset():
+        return dt.isoformat()
+    return f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year}, {dt.hour:02d}:{dt.minute:02d} UTC"
+
+
+def format_elapsed(seconds: Any) -> str:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        return "—"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def _evidence(key: str, value: Any) -> Evidence:
+    label = _EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize())
+    if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Evidence(label, human_duration(value), detail=f"{int(value):,} s".replace(",", " "))
+    if key == "screenshot" or key.endswith("_screenshot"):
+        path = safe_local(value)
+        return Evidence(label, _s(value), href=path, image=path)
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(_s(v) for v in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = _s(value)
+    return Evidence(label, text, href=safe_href(value))
+
+
+def _finding_view(f: dict, report: Report) -> FindingView:
+    subject = f.get("subject") or {}
+    pages = [Link(_s(p), safe_href(p)) for p in f.get("pages") or ([f["page"]] if f.get("page") else [])]
+    evidence = [_evidence(str(k), v) for k, v in (f.get("evidence") or {}).items()]
+    state = f.get("state")
+    return FindingView(
+        _s(f.get("id")), _s(f.get("rule")), _s(f.get("severity")), state,
+        state_label(str(state), report) if state else "Whole site", _s(subject.get("kind")), _s(subject.get("name")),
+        _s(subject.get("domain") or subject.get("host")), _s(f.get("message")), pages, evidence,
+        f.get("baseline"), bool(f.get("unverified")))
+
+
+def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
+    audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
+    audit_order = {rid: i for i, rid in enumerate(audits)}
+    state_order = {str(s["state"]): i for i, s in enumerate(states_in_order(report))}
+    groups = []
+    for sev in SEVERITIES:
+        mine = [f for f in findings if f.get("severity") == sev]
+        if not mine:
+            continue
+        rules: dict[str, RuleGroup] = {}
+        for f in sorted(mine, key=lambda f: (audit_order.get(f.get("rule"), len(audit_order)), _s(f.get("rule")),
+                                             state_order.get(_s(f.get("state")), -1), _s((f.get("subject") or {}).get("name")))):
+            rid = _s(f.get("rule"))
+            if rid not in rules:
+                a = audits.get(rid) or {}
+                rules[rid] = RuleGroup(rid, _s(a.get("title") or rid), _s(a.get("description")),
+                                       _s(a.get("legal_source")), _s(a.get("remediation")))
+            rules[rid].findings.append(_finding_view(f, report))
+        groups.append(SeverityGroup(sev, SEVERITY_LABELS[sev], len(mine), list(rules.values())))
+    return groups
+
+
+def _state_views(report: Report) -> list[StateView]:
+    views = []
+    for s in states_in_order(report):
+        name = str(s["state"])
+        shots = [Evidence(_s(sh.get("label")), _s(sh.get("path")), href=safe_local(sh.get("path")),
+                          image=safe_local(sh.get("path"))) for sh in s.get("screenshots") or []]
+        pages = [PageView(Link(_s(p.get("url")), safe_href(p.get("url"))), _s(p.get("title")), p.get("status"),
+                          p.get("error"),
+                          f"{len(p.get('cookies') or [])} cookies · {len(p.get('storage') or [])} storage · "
+                          f"{len(p.get('requests') or [])} requests")
+                 for p in s.get("pages") or []]
+        views.append(StateView(name, state_label(name, report), state_hint(name), bool(s.get("reached")),
+                               s.get("error"), s.get("cmp"), [_s(m) for m in s.get("method") or []],
+                               s.get("verified_by"), shots, pages))
+    return views
+
+
+def _fields(value: Any, *names: str) -> dict[str, Any]:
+    """A dict with exactly `names` (missing ones None), so the template never meets an undefined key."""
+    source = value if isinstance(value, dict) else {}
+    return {n: source.get(n) for n in names}
+
+
+def build_context(report: Report) -> dict[str, Any]:
+    v = verdict(report)
+    findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
+    policy_findings = [f for f in findings if _s(f.get("rule")).startswith("policy-")]
+    others = [f for f in findings if not _s(f.get("rule")).startswith("policy-")]
+    base = report.get("baseline") or None
+    site = _fields(report.get("site"), "url", "final_url", "host", "registrable_domain")
+    tool = _fields(report.get("tool"), "name", "version", "chromium", "rules_version")
+    decl = _fields(report.get("declaration"), "name", "path", "sha256") if report.get("declaration") else None
+    policy = _fields(report.get("policy"), "source", "findings_count") if report.get("policy") else None
+    css, js = _asset("report.css"), _asset("report.js")
+    return {
+        "css": Markup(css), "js": Markup(js), "csp": _csp(css, js),
+        "verdict": v, "verdict_title": VERDICTS[v][0], "verdict_text": VERDICTS[v][1],
+        "complete": is_complete(report),
+        "counts": severity_counts(report),
+        "site": site,
+        "site_href": safe_href(site["final_url"] or site["url"]),
+        "tool": tool,
+        "declaration": decl,
+        "started": format_time(report.get("started_at")),
+        "elapsed": format_elapsed(report.get("duration_s")),
+        "schema_version": _s(report.get("schema_version")),
+        "command": " ".join(_s(c) for c in report.get("command") or []),
+        "incomplete_reasons": [_s(r) for r in report.get("incomplete_reasons") or []],
+        "states": _state_views(report),
+        "matrix": build_matrix(report),
+        "finding_groups": finding_groups(report, others),
+        "policy_groups": finding_groups(report, policy_findings),
+        "policy": policy,
+        "policy_href": safe_href((policy or {}).get("source")),
+        "decl": check_declaration(report),
+        "proposed": proposed_declaration(report),
+        "cookies": cookie_items(report),
+        "storage": storage_items(report),
+        "hosts": host_rows(report),
+        "baseline": base,
+        "baseline_gone": [_finding_view(f, report) for f in (base or {}).get("gone") or []],
+        "human_duration": human_duration,
+        "state_label": lambda s: state_label(str(s), report),
+    }
+
+
+# --------------------------------------------------------------------------- rendering
+
+@lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+def _csp(css: str, js: str) -> str:
+    return (f"default-src 'none'; style-src {_sha256_source(css)}; script-src {_sha256_source(js)}; "
+            "img-src 'self' data: file:; base-uri 'none'; form-action 'none'")
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["duration"] = lambda v, session=False: human_duration(v, session=session)
+    return env
+
+
+def render_html(report: Report) -> str:
+    return _env().get_template("report.html.j2").render(**build_context(report))
