@@ -54,7 +54,9 @@ async def scan_async(options: ScanOptions, *, declaration=None) -> dict:
                     result["states"].append(first)
                 else:
                     result["states"].append(await runner.run(name))
-    return finish(result, started, time.monotonic())
+    finish(result, started, time.monotonic())
+    from .audits import annotate_and_audit
+    return annotate_and_audit(result, declaration)
 
 
 def _playwright_chromium(pw) -> str | None:

@@ -32,10 +32,12 @@ def _family(*patterns: str, flags: int = _I) -> re.Pattern[str]:
 _APOS = "['’]"
 
 # --- channels: how a reader can reach someone -------------------------------
-EMAIL = _family(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-                r"\b[\w.+-]+\s*[\[(]\s*(?:at|@|arobase)\s*[\])]\s*[\w-]+(?:\s*[\[(]?\s*(?:dot|point|\.)\s*[\])]?\s*\w+)+")
-URL = _family(r"\bhttps?://\S+", r"\bwww\.[\w-]+\.\S+", r"\[link\]",
-              r"\b[\w-]+\.(?:com|fr|eu|org|net|io|de|be|ch)/\S*")
+# Quantifiers are bounded so hostile text (a 100 000-character "word") stays linear.
+EMAIL = _family(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}",
+                r"\b[\w.+-]{1,64}\s{0,3}[\[(]\s{0,3}(?:at|@|arobase)\s{0,3}[\])]\s{0,3}[\w-]{1,63}"
+                r"(?:\s{0,3}[\[(]?\s{0,3}(?:dot|point|\.)\s{0,3}[\])]?\s{0,3}\w{1,63}){1,8}")
+URL = _family(r"\bhttps?://\S+", r"\bwww\.[\w-]{1,63}\.\S+", r"\[link\]",
+              r"\b[\w-]{1,63}\.(?:com|fr|eu|org|net|io|de|be|ch)/\S*")
 WEB_FORM = _family(r"\b(?:contact|web|online|electronic|request|dedicated)\s*form\b",
                    r"\bwebform\b", r"\bformulaire\b")
 POSTAL = _family(r"\b\d{5}\b", r"\b(?:BP|CS|TSA)\s*\d+", r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b",
@@ -281,6 +283,8 @@ def _meta(rule_id: str, severity: str, title: str, description: str, legal_sourc
 
 # --- the document ----------------------------------------------------------------
 
+SENTENCE_MAX = 1500  # a "sentence" never reaches further than this from its match
+
 @dataclass(frozen=True)
 class _Doc:
     text: str
@@ -292,11 +296,12 @@ class _Doc:
     def sentence(self, pos: int, end: int | None = None) -> tuple[int, int]:
         """Bounds of the sentence (or line) around text[pos:end]."""
         end = pos if end is None else end
-        starts = [self.text.rfind(c, 0, pos) for c in (". ", "! ", "? ", "\n", "; ")]
+        lo, hi = max(0, pos - SENTENCE_MAX), min(len(self.text), end + SENTENCE_MAX)
+        starts = [self.text.rfind(c, lo, pos) for c in (". ", "! ", "? ", "\n", "; ")]
         start = max(starts)
-        start = 0 if start < 0 else start + (1 if self.text[start] == "\n" else 2)
-        stops = [i for i in (self.text.find(c, end) for c in (". ", ".\n", "\n", "; ")) if i >= 0]
-        stop = min(stops) + 1 if stops else len(self.text)
+        start = lo if start < 0 else start + (1 if self.text[start] == "\n" else 2)
+        stops = [i for i in (self.text.find(c, end, hi) for c in (". ", ".\n", "\n", "; ")) if i >= 0]
+        stop = min(stops) + 1 if stops else hi
         return start, stop
 
     def quote(self, start: int, end: int, limit: int = 200) -> str:
@@ -755,8 +760,10 @@ def _category_sections(doc: _Doc) -> list[_Section]:
     lines = doc.text.split("\n")
     for i, line in enumerate(lines):
         here, offset = offset, offset + len(line) + 1
+        if len(line) > 400 or "|" in line:  # "|" = a table row, not a heading
+            continue
         m = _LABEL_LINE.match(line.strip())
-        if not m or len(line) > 400 or "|" in line:  # "|" = a table row, not a heading
+        if not m:
             continue
         label = m.group("label").strip()
         purposes = purposes_for_label(label)
@@ -790,7 +797,7 @@ def _body_after(lines: list[str], j: int, max_paragraphs: int = 2, max_chars: in
         out.append(line)
         if sum(len(x) for x in out) > max_chars:
             break
-    return "\n".join(out).strip("\n")
+    return "\n".join(out).rstrip("\n")  # leading blank lines kept: offsets stay exact
 
 
 def check_category_mismatch(doc: _Doc) -> list[Finding]:

@@ -83,6 +83,8 @@ def _load_url(url: str, fetch: Callable[[str], str] | None) -> str:
                           ) from exc
     if not isinstance(html, str):
         raise PolicyError(f"could not fetch {url}: the fetcher returned no HTML text")
+    if len(html) > MAX_BYTES:
+        raise PolicyError(f"policy page too large (> {MAX_BYTES} characters): {url}")
     return html_to_text(html)
 
 
@@ -126,10 +128,10 @@ def markdown_to_text(md: str) -> str:
     """Strip the common Markdown markup; links become `text (url)`."""
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", md)
     text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)[^)]*\)", r"\1 (\2)", text)
-    text = re.sub(r"(?m)^\s{0,3}#{1,6}\s*", "", text)
-    text = re.sub(r"(?m)^\s{0,3}>\s?", "", text)
-    text = re.sub(r"(?m)^\s*[-*+]\s+", "• ", text)
-    text = re.sub(r"(?m)^\s*\|?\s*:?-{3,}.*$", "", text)  # table separator rows
+    text = re.sub(r"(?m)^[ \t]{0,3}#{1,6}[ \t]*", "", text)
+    text = re.sub(r"(?m)^[ \t]{0,3}>[ \t]?", "", text)
+    text = re.sub(r"(?m)^[ \t]*[-*+][ \t]+", "• ", text)
+    text = re.sub(r"(?m)^[ \t]*\|?[ \t]*:?-{3,}.*$", "", text)  # table separator rows
     text = re.sub(r"(\*\*|__|`)", "", text)
     return normalise_text(text)
 

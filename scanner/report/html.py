@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import is_complete, verdict
-from .matrix import (SEVERITIES, Report, build_matrix, check_declaration, cookie_items, host_rows, human_duration,
+from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items, host_rows, human_duration,
                      proposed_declaration, severity_counts, state_hint, state_label, states_in_order, storage_items)
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -212,7 +212,8 @@ def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
             continue
         rules: dict[str, RuleGroup] = {}
         for f in sorted(mine, key=lambda f: (audit_order.get(f.get("rule"), len(audit_order)), _s(f.get("rule")),
-                                             state_order.get(_s(f.get("state")), -1), _s((f.get("subject") or {}).get("name")))):
+                                             state_order.get(_s(f.get("state")), -1),
+                                             _s((f.get("subject") or {}).get("name")).lower())):
             rid = _s(f.get("rule"))
             if rid not in rules:
                 a = audits.get(rid) or {}
@@ -278,6 +279,7 @@ def build_context(report: Report) -> dict[str, Any]:
         "policy": policy,
         "policy_href": safe_href((policy or {}).get("source")),
         "decl": check_declaration(report),
+        "category_labels": category_labels(report),
         "proposed": proposed_declaration(report),
         "cookies": cookie_items(report),
         "storage": storage_items(report),
@@ -305,10 +307,21 @@ def _csp(css: str, js: str) -> str:
             "img-src 'self' data: file:; base-uri 'none'; form-action 'none'")
 
 
+# C0 controls and DEL shown as their visible Unicode "control pictures" (U+0001 -> ␁).
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F: 0x2421}
+
+
+def _finalize(value: Any) -> Any:
+    """Applied to every {{ expression }} before autoescaping: makes control characters visible."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return value.translate(_CONTROL_PICTURES)
+    return value
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize)
     env.filters["duration"] = lambda v, session=False: human_duration(v, session=session)
     return env
 

@@ -485,14 +485,19 @@ _CATEGORY_ORDER = ("necessary", "preferences", "analytics", "marketing", "unknow
 
 
 def _category_label(report: Report, declared_as: str | None, category: str) -> tuple[str, int]:
-    """(label, rank) of the declaration category an item belongs to, else of its observed category."""
+    """(label, rank) of the declaration category for what was OBSERVED; the declared one when unknown.
+
+    A cookie declared "functional" but known to be marketing is proposed as marketing:
+    the proposal describes what the site does, not what it claimed.
+    """
     labels = category_labels(report)
     ids = list(labels)
-    if declared_as and declared_as in labels:
+    if category and category != "unknown":
+        for cid, purposes in _purposes(report).items():
+            if category in purposes:
+                return labels.get(cid, cid), ids.index(cid)
+    if declared_as and declared_as in labels and category in ("", "unknown"):
         return labels[declared_as], ids.index(declared_as)
-    for cid, purposes in _purposes(report).items():
-        if category in purposes:
-            return labels.get(cid, cid), ids.index(cid)
     rank = _CATEGORY_ORDER.index(category) if category in _CATEGORY_ORDER else len(_CATEGORY_ORDER)
     return (category.capitalize() if category else "Unknown"), 100 + rank
 

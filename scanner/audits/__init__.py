@@ -1,0 +1,37 @@
+"""Audits: small pure functions over the scan result and the site's declaration.
+
+    annotate_and_audit(result, declaration=None) -> result   # classifies items, adds findings + audits
+"""
+from __future__ import annotations
+
+from ..classify import default_known_cookies, default_vendors
+from ..consent import load_recipes
+from . import checks  # noqa: F401  (registers the audits)
+from .classify import classify_result, needs_consent
+from .registry import AUDITS, Findings
+
+__all__ = ["AUDITS", "annotate_and_audit", "needs_consent", "verdict"]
+
+
+def verdict(result: dict) -> str:
+    if not result.get("complete"):
+        return "incomplete"
+    severities = {f["severity"] for f in result.get("findings") or []}
+    if "violation" in severities:
+        return "violations"
+    if "warning" in severities:
+        return "warnings"
+    return "pass"
+
+
+def annotate_and_audit(result: dict, declaration=None, *, extra_findings: list[dict] | None = None) -> dict:
+    recipes, _ = load_recipes()
+    classify_result(result, declaration=declaration, known=default_known_cookies(), vendors=default_vendors(),
+                    recipes=recipes)
+    findings = Findings()
+    for entry in AUDITS:
+        entry.check(result, declaration, findings)
+    result["findings"] = findings.all() + list(extra_findings or [])
+    result["audits"] = [a.meta() for a in AUDITS]
+    result["verdict"] = verdict(result)
+    return result
