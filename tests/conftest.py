@@ -26,8 +26,8 @@ def demo_server():
 
 @pytest.fixture(scope="session")
 def sites_server():
-    """tests/sites/<host>/... plus /_npm/<package>/ from tests/node_modules."""
-    with SiteServer(SITES, mounts={"/_npm/": NODE_MODULES}) as server:
+    """tests/sites/<host>/..., /cmp/<id>/ on every host, /_npm/<package>/ from tests/node_modules."""
+    with SiteServer(SITES, mounts={"/_npm/": NODE_MODULES, "/cmp/": SITES / "cmp"}) as server:
         yield server
 
 

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, PreformattedString, Tag
 
 from ..errors import UsageError
 
@@ -138,57 +139,65 @@ def markdown_to_text(md: str) -> str:
 
 def html_to_text(html: str) -> str:
     """Readable text of an HTML page (see module docstring)."""
-    try:
-        soup = BeautifulSoup(html, "html.parser")
-        _drop_noise(soup)
-        _mark_structure(soup)
-        text = soup.get_text()
-    except RecursionError as exc:
-        raise PolicyError("the policy page is nested too deeply to read") from exc
+    soup = BeautifulSoup(html, "html.parser")
+    text = _walk(soup)
     text = re.sub(rf"[ \t]*[{_LINE}{_PARA}][{_LINE}{_PARA} \t]*",
                   lambda m: "\n\n" if _PARA in m.group(0) else "\n", text)
     text = re.sub(r"[ \t]*\|[ \t]*$", "", text, flags=re.M)  # last cell separator of a row
     return normalise_text(text)
 
 
-def _drop_noise(soup: BeautifulSoup) -> None:
-    doomed: list[Tag] = list(soup.find_all(DROP_TAGS))
-    doomed += [t for t in soup.find_all(id=True) if t.get("id") in BANNER_IDS]
-    doomed += [t for t in soup.find_all(attrs={"aria-modal": "true"})
-               if "cookie" in str(t.get("id", "")).lower()]
-    for tag in doomed:
-        if tag.parent is not None:  # an ancestor may already be gone
-            tag.extract()
-    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        node.extract()
+def _is_noise(tag: Tag) -> bool:
+    if tag.name in DROP_TAGS or tag.get("id") in BANNER_IDS:
+        return True
+    return tag.get("aria-modal") == "true" and "cookie" in str(tag.get("id", "")).lower()
 
 
-def _mark_structure(soup: BeautifulSoup) -> None:
-    # Collapse source whitespace first: every newline left afterwards is ours.
-    for node in list(soup.find_all(string=True)):
-        if isinstance(node, NavigableString) and node.parent is not None \
-                and node.find_parent("pre") is None:
-            collapsed = re.sub(r"\s+", " ", str(node))
-            if collapsed != str(node):
-                node.replace_with(NavigableString(collapsed))
-    for br in soup.find_all("br"):
-        in_cell = br.find_parent(["td", "th"]) is not None
-        br.replace_with(NavigableString(" / " if in_cell else _LINE))
-    for a in soup.find_all("a"):
-        target = _link_target(a)
-        if target and (a.find_parent(["td", "th"]) is None or target.startswith(" [")
-                       or "@" in target):
-            a.append(NavigableString(target))  # table cells keep only mail and script links
-    for cell in soup.find_all(["td", "th"]):
-        cell.append(NavigableString(" | "))
-    for li in soup.find_all("li"):
-        li.insert(0, NavigableString("• "))
-    for tag in soup.find_all(PARAGRAPHS):
-        tag.insert_before(NavigableString(_PARA))
-        tag.insert_after(NavigableString(_PARA))
-    for tag in soup.find_all(LINES):
-        tag.insert_before(NavigableString(_LINE))
-        tag.insert_after(NavigableString(_LINE))
+def _walk(root: Tag) -> str:
+    """Text of the tree with break markers, depth-first without recursion or edits.
+
+    Source whitespace is collapsed to spaces (except in <pre>), so every line
+    break in the result comes from the document's structure.
+    """
+    out: list[str] = []
+    stack: list[tuple[object, bool]] = [(root, False)]
+    in_cell = in_pre = 0
+    while stack:
+        node, closing = stack.pop()
+        if isinstance(node, PreformattedString):  # comments, doctype, CDATA, <?...?>
+            continue
+        if isinstance(node, NavigableString):
+            chunk = re.sub(f"[{_LINE}{_PARA}]", "", str(node))
+            out.append(chunk if in_pre else re.sub(r"\s+", " ", chunk))
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        if closing:
+            if name in ("td", "th"):
+                in_cell -= 1
+                out.append(" | ")
+            elif name == "pre":
+                in_pre -= 1
+            elif name == "a":
+                target = _link_target(node)
+                if target and (not in_cell or target.startswith(" [") or "@" in target):
+                    out.append(target)  # table cells keep only mail and script links
+            out.append(_PARA if name in PARAGRAPHS else _LINE if name in LINES else "")
+            continue
+        if _is_noise(node):
+            continue
+        if name == "br":
+            out.append(" / " if in_cell else _LINE)
+            continue
+        out.append(_PARA if name in PARAGRAPHS else _LINE if name in LINES else "")
+        if name == "li":
+            out.append("• ")
+        in_cell += name in ("td", "th")
+        in_pre += name == "pre"
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(node.contents))
+    return "".join(out)
 
 
 def _link_target(a: Tag) -> str:

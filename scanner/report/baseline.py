@@ -14,9 +14,7 @@ from typing import Any
 
 from . import verdict
 from .markdown import md_escape
-from .matrix import Report, iter_observations, severity_counts, states_in_order
-
-_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+from .matrix import Report, iter_observations, severity_counts, sorted_findings, states_in_order
 
 
 def _cookie_keys(report: Report) -> dict[tuple, dict[str, Any]]:
@@ -126,15 +124,14 @@ def _summary(report: Report) -> dict[str, Any]:
 def diff_reports(old: Report, new: Report) -> dict[str, Any]:
     before = {f.get("id"): f for f in old.get("findings") or []}
     after = {f.get("id"): f for f in new.get("findings") or []}
-    key = lambda f: (_SEVERITY_ORDER.get(f.get("severity"), 3), str(f.get("rule")), str(f.get("id")))  # noqa: E731
     return {
         "old": _summary(old),
         "new": _summary(new),
         "verdict_changed": verdict(old) != verdict(new),
         "findings": {
-            "new": sorted((f for i, f in after.items() if i not in before), key=key),
-            "gone": sorted(_gone_findings(old, new), key=key),
-            "unchanged": sorted((f for i, f in after.items() if i in before), key=key),
+            "new": sorted_findings(new, [f for i, f in after.items() if i not in before]),
+            "gone": sorted_findings(old, _gone_findings(old, new)),
+            "unchanged": sorted_findings(new, [f for i, f in after.items() if i in before]),
         },
         **inventory_diff(old, new),
     }

@@ -28,8 +28,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import is_complete, verdict
-from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items, host_rows, human_duration,
-                     proposed_declaration, severity_counts, state_hint, state_label, states_in_order, storage_items)
+from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
+                     host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
+                     state_label, states_in_order, storage_items)
 
 TEMPLATES = Path(__file__).parent / "templates"
 _LOCAL_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
@@ -203,17 +204,13 @@ def _finding_view(f: dict, report: Report) -> FindingView:
 
 def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
     audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
-    audit_order = {rid: i for i, rid in enumerate(audits)}
-    state_order = {str(s["state"]): i for i, s in enumerate(states_in_order(report))}
     groups = []
     for sev in SEVERITIES:
         mine = [f for f in findings if f.get("severity") == sev]
         if not mine:
             continue
         rules: dict[str, RuleGroup] = {}
-        for f in sorted(mine, key=lambda f: (audit_order.get(f.get("rule"), len(audit_order)), _s(f.get("rule")),
-                                             state_order.get(_s(f.get("state")), -1),
-                                             _s((f.get("subject") or {}).get("name")).lower())):
+        for f in sorted_findings(report, mine):
             rid = _s(f.get("rule"))
             if rid not in rules:
                 a = audits.get(rid) or {}

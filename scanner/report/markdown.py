@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 
 from . import verdict as compute_verdict
-from .matrix import Report, build_matrix, severity_counts, state_label
+from .matrix import Report, build_matrix, severity_counts, sorted_findings, state_label
 
 MAX_FINDINGS = 15
 MAX_MATRIX_ROWS = 20
-_SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^\"'=:$])")
+# Characters that can open Markdown / GFM syntax anywhere in a line (links, images, emphasis,
+# code, tables, strikethrough, math). Line-start-only syntax cannot occur: values are never
+# placed at the start of a line.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()!|~$])")
 _VERDICT_LINE = {
     "pass": "✅ **Pass**: no violation or warning in any consent state tested.",
     "violations": "❌ **Violations found**: the site stores or sends data the law does not allow in some consent state.",
@@ -32,13 +34,13 @@ def md_escape(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    # A zero-width space after "@" keeps "@someone" from notifying a GitHub user.
+    return _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
 
 
 def _findings_table(report: Report) -> list[str]:
     titles = {a.get("id"): a.get("title") for a in report.get("audits") or []}
-    findings = sorted(report.get("findings") or [],
-                      key=lambda f: (_SEVERITY_ORDER.get(f.get("severity"), 3), str(f.get("rule")), str(f.get("id"))))
+    findings = sorted_findings(report)
     if not findings:
         return []
     out = ["", "### Top findings", "", "| Severity | Rule | State | Subject | Finding |", "|---|---|---|---|---|"]

@@ -114,6 +114,18 @@ def severity_counts(report: Report) -> dict[str, int]:
     return counts
 
 
+def sorted_findings(report: Report, findings: list[dict] | None = None) -> list[dict]:
+    """Severity (violations first), then audit order, state order, subject name."""
+    if findings is None:
+        findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
+    audits = {str(a.get("id")): i for i, a in enumerate(report.get("audits") or []) if isinstance(a, dict)}
+    states = {str(s["state"]): i for i, s in enumerate(states_in_order(report))}
+    return sorted(findings, key=lambda f: (
+        SEVERITIES.index(f["severity"]) if f.get("severity") in SEVERITIES else len(SEVERITIES),
+        audits.get(str(f.get("rule")), len(audits)), str(f.get("rule")),
+        states.get(str(f.get("state")), -1), str((f.get("subject") or {}).get("name")).lower(), str(f.get("id"))))
+
+
 def states_in_order(report: Report) -> list[dict[str, Any]]:
     return [s for s in report.get("states") or [] if isinstance(s, dict) and s.get("state")]
 

@@ -19,7 +19,7 @@
     var raw = cookie(PREF);
     if (!raw) return null;
     var out = {};
-    raw.split(',').forEach(function (pair) {
+    raw.split(/[,_]/).forEach(function (pair) {
       var kv = pair.split(':');
       Object.keys(NUM).forEach(function (k) { if (String(NUM[k]) === kv[0]) out[k] = kv[1] === 'true'; });
     });
@@ -30,7 +30,7 @@
             categories: {necessary: true, analytics: !!pref.analytics, advertisement: !!pref.advertisement, functionality: !!pref.functionality}};
   }
   function decide(pref) {
-    setCookie(PREF, Object.keys(NUM).map(function (k) { return NUM[k] + ':' + (!!pref[k]); }).join(','), SIX_MONTHS);
+    setCookie(PREF, Object.keys(NUM).map(function (k) { return NUM[k] + ':' + (!!pref[k]); }).join('_'), SIX_MONTHS);
     var any = pref.analytics || pref.advertisement || pref.functionality;
     setCookie('__hs_opt_out', any ? 'no' : 'yes', SIX_MONTHS);
     if (any) setCookie('__hs_initial_opt_in', 'true', 604800);
@@ -46,7 +46,7 @@
     '#hs-eu-confirmation-button,#hs-eu-decline-button{background:#0f3d2e;color:#fff!important}#hs-eu-cookie-settings-button{color:#0f3d2e!important;background:#fff}' +
     '#hs-modal{position:fixed;inset:0;background:rgba(0,0,0,.45);z-index:2147483001;display:flex;align-items:center;justify-content:center;font:14px/1.5 system-ui,sans-serif}' +
     '#hs-modal-content{background:#fff;border-radius:8px;padding:24px;width:min(560px,92vw)}.hs-category-row{display:flex;justify-content:space-between;align-items:center;padding:10px 0;border-bottom:1px solid #eaf0f6}' +
-    '.hs-category-toggle{width:44px;height:24px;border-radius:12px;border:0;background:#cbd6e2;cursor:pointer}.hs-category-toggle[aria-checked=true]{background:#0f3d2e}' +
+    '.hs-toggle-switch-input{width:22px;height:22px;accent-color:#0f3d2e;cursor:pointer}' +
     '#hs-modal-buttons{display:flex;gap:10px;margin-top:16px;justify-content:flex-end}#hs-modal-buttons button{padding:8px 14px;border-radius:4px;border:2px solid #0f3d2e;background:#fff;font-weight:600}';
 
   function el(tag, attrs, text) {
@@ -87,10 +87,11 @@
     rows.forEach(function (r) {
       var row = el('div', {'class': 'hs-category-row', 'data-category': r[0]});
       row.appendChild(el('span', {id: 'hs-category-label-' + r[0]}, r[1]));
-      var t = el('button', {'class': 'hs-category-toggle', id: 'hs-category-toggle-' + r[0], role: 'switch', type: 'button',
-                            'aria-checked': String(r[2]), 'aria-labelledby': 'hs-category-label-' + r[0]});
+      var t = el('input', {'class': 'hs-toggle-switch-input', id: 'hs-category-toggle-' + r[0], type: 'checkbox',
+                           'aria-pressed': String(r[2]), 'aria-labelledby': 'hs-category-label-' + r[0]});
+      t.checked = r[2];
       if (r[0] === 'necessary') t.setAttribute('disabled', 'disabled');
-      else t.addEventListener('click', function () { t.setAttribute('aria-checked', String(t.getAttribute('aria-checked') !== 'true')); });
+      else t.addEventListener('change', function () { t.setAttribute('aria-pressed', String(t.checked)); });
       row.appendChild(t); box.appendChild(row);
     });
     var buttons = el('div', {id: 'hs-modal-buttons'});
@@ -101,7 +102,7 @@
     modal.appendChild(box); document.body.appendChild(modal);
     save.addEventListener('click', function () {
       var pref = {};
-      Object.keys(NUM).forEach(function (k) { pref[k] = document.getElementById('hs-category-toggle-' + k).getAttribute('aria-checked') === 'true'; });
+      Object.keys(NUM).forEach(function (k) { pref[k] = document.getElementById('hs-category-toggle-' + k).checked; });
       decide(pref);
     });
     declineAll.addEventListener('click', function () { decide({}); });

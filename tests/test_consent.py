@@ -1,0 +1,126 @@
+"""Consent engine: every state reached and verified on real consent managers; never a silent pass."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from conftest import NODE_MODULES, run_cli, scan_site
+
+CMP_SITES = {
+    # recipe id: (fixture folder, optional categories)
+    "klaro": ("klaro", ("analytics", "marketing")),
+    "cookieconsent-v3": ("cookieconsent-v3", ("analytics", "marketing")),
+    "tarteaucitron": ("tarteaucitron", ("analytics", "marketing")),
+    "osano-cookieconsent": ("osano-cookieconsent", ()),
+}
+
+
+def cookie_names(state: dict, page: int = 0) -> set[str]:
+    return {c["name"] for c in state["pages"][page]["cookies"] if c.get("stored", True)}
+
+
+def states_by_name(result: dict) -> dict[str, dict]:
+    return {s["state"]: s for s in result["states"]}
+
+
+@pytest.mark.parametrize("recipe", sorted(CMP_SITES))
+def test_every_state_reached_on_real_consent_manager(sites_server, recipe, tmp_path):
+    if not (NODE_MODULES / ".installed").exists() and not NODE_MODULES.exists():
+        pytest.fail("npm fixtures missing: run `make test` (it installs tests/node_modules)")
+    folder, categories = CMP_SITES[recipe]
+    from scanner import ScanOptions, scan
+    result = scan(ScanOptions(url=f"https://www.shop-example.com/cmp/{folder}/", out_dir=tmp_path,
+                              resolve=(sites_server.resolve_rule(),), ignore_https_errors=True))
+    states = states_by_name(result)
+    expected = ["none", "reject", "accept"] + [f"only:{c}" for c in categories] + ["withdraw"]
+    assert list(states) == expected
+    for name, state in states.items():
+        assert state["reached"], (name, state["error"], state["method"])
+        assert state["cmp"] == recipe
+        if name != "none":
+            assert state["verified_by"].startswith(f"{recipe} readback"), state["verified_by"]
+    assert result["complete"] is True
+    assert not cookie_names(states["none"]) & {"_ga", "_fbp"}
+    assert not cookie_names(states["reject"]) & {"_ga", "_fbp"}
+    assert {"_ga", "_fbp"} <= cookie_names(states["accept"])
+    if categories:
+        assert "_ga" in cookie_names(states["only:analytics"]) and "_fbp" not in cookie_names(states["only:analytics"])
+        assert "_fbp" in cookie_names(states["only:marketing"]) and "_ga" not in cookie_names(states["only:marketing"])
+    # banner evidence: a screenshot of the first layer and of the page after each action
+    shots = {s["path"] for st in result["states"] for s in st["screenshots"]}
+    assert "screenshots/none-banner.png" in shots and "screenshots/reject-after.png" in shots
+    assert (tmp_path / "screenshots" / "none-banner.png").stat().st_size > 1000
+    # the consent record is strictly necessary, never flagged
+    assert not [f for f in result["findings"] if f["rule"].startswith(("post-reject", "pre-consent"))]
+
+
+def test_wrong_button_is_caught_by_verification(sites_server, monkeypatch):
+    """A recipe whose 'reject' control really accepts: the readback must catch it."""
+    import importlib
+    scan_module = importlib.import_module("scanner.scan")
+    from scanner.consent import load_recipes
+    recipes, generic = load_recipes()
+    broken = tuple(dataclasses.replace(r, actions={**r.actions, "reject_all": r.actions["accept_all"]})
+                   if r.id == "cookieconsent-v3" else r for r in recipes)
+    monkeypatch.setattr(scan_module, "load_recipes", lambda: (broken, generic))
+    result = scan_site(sites_server, "https://www.shop-example.com/cmp/cookieconsent-v3/", states=("reject",))
+    reject = result["states"][0]
+    assert reject["reached"] is False
+    assert "verification failed" in reject["error"] and "analytics=true" in reject["error"]
+    assert result["complete"] is False and result["verdict"] == "incomplete"
+
+
+def test_reject_button_that_does_nothing_is_unreached_exit_3(sites_server, tmp_path):
+    proc = run_cli("scan", "https://www.dead-reject.test/", "--states", "none,reject,accept", "--out", str(tmp_path),
+                   "--resolve", sites_server.resolve_rule(), "--ignore-https-errors")
+    assert proc.returncode == 3, proc.stderr
+    assert "state reject not reached" in proc.stderr and "banner is still shown" in proc.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    states = states_by_name(report)
+    assert states["reject"]["reached"] is False and states["accept"]["reached"] is True
+    assert report["verdict"] == "incomplete"
+
+
+def test_french_only_banner_through_generic_fallback(sites_server):
+    result = scan_site(sites_server, "https://www.banque-fr.test/", states=("none", "reject", "accept"), locale="fr-FR")
+    states = states_by_name(result)
+    assert states["reject"]["reached"] and states["accept"]["reached"]
+    assert states["reject"]["cmp"] == "generic"
+    assert any("Continuer sans accepter" in m for m in states["reject"]["method"])
+    assert "_ga" not in cookie_names(states["reject"]) and "choix" in cookie_names(states["reject"])
+    assert "_ga" in cookie_names(states["accept"])
+
+
+def test_banner_inside_an_iframe(sites_server):
+    result = scan_site(sites_server, "https://www.iframe-banner.test/", states=("none", "reject", "accept"))
+    states = states_by_name(result)
+    assert states["none"]["banner"]["shown"] is True
+    assert states["reject"]["reached"] and states["accept"]["reached"]
+    assert "_fbp" in cookie_names(states["accept"]) and "_fbp" not in cookie_names(states["reject"])
+
+
+def test_banner_in_open_shadow_root(sites_server):
+    result = scan_site(sites_server, "https://www.shadow-banner.test/", states=("none", "reject", "accept"), locale="de-DE")
+    states = states_by_name(result)
+    assert states["reject"]["reached"] and states["accept"]["reached"]
+    assert "_ga" in cookie_names(states["accept"]) and "_ga" not in cookie_names(states["reject"])
+
+
+def test_site_without_banner(sites_server):
+    result = scan_site(sites_server, "https://www.no-banner.test/", states=("none", "reject", "accept"))
+    states = states_by_name(result)
+    assert states["none"]["reached"] and states["none"]["banner"]["shown"] is False
+    for name in ("reject", "accept"):
+        assert states[name]["reached"] is False and "no consent banner" in states[name]["error"]
+    assert result["verdict"] == "incomplete"
+    rules = {f["rule"] for f in result["findings"]}
+    assert {"banner-missing", "pre-consent-cookie"} <= rules
+
+
+def test_none_state_scrolls_and_opens_a_second_page(sites_server):
+    result = scan_site(sites_server, "https://www.no-banner.test/", states=("none",))
+    pages = result["states"][0]["pages"]
+    assert [p["url"] for p in pages] == ["https://www.no-banner.test/", "https://www.no-banner.test/page2.html"]
+    assert all(p["status"] == 200 for p in pages)
