@@ -1,6 +1,7 @@
 """Command line: `cookie-scanner scan|demo ...`. Exit codes: see scanner.errors."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -8,8 +9,8 @@ import click
 
 from . import __version__
 from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, ScannerError, UsageError
-from .options import ScanOptions, validate_state
-from .result import default_out_dir, write_json_atomic
+from .options import ScanOptions, validate_state, validate_url
+from .result import default_out_dir
 
 
 
@@ -25,11 +26,7 @@ def _parse_states(text: str | None) -> tuple[str, ...]:
     return states
 
 
-def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None) -> int:
-    """Scan, write report.json (even when incomplete), print where; return the exit code."""
-    from .scan import scan  # imported late: keeps `--help` fast
-
-    out = Path(out_dir) if out_dir else default_out_dir(options.url)
+def _check_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -37,15 +34,113 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None) -> in
         probe.unlink()
     except OSError as exc:
         raise UsageError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
-    options.out_dir = out
-    result = scan(options, declaration=declaration)
-    report = write_json_atomic(result, out / "report.json")
-    click.echo(f"report: {report}")
+
+
+def _parse_formats(text: str) -> tuple[str, ...]:
+    from .report import FORMATS
+
+    formats = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    for fmt in formats:
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}: choose from {', '.join(FORMATS)}")
+    return formats or ("json",)
+
+
+def _load_baseline(path: Path | None):
+    if path is None:
+        return None
+    from .report import ReportError, load_report
+
+    try:
+        return load_report(path)
+    except ReportError as exc:
+        raise UsageError(f"--baseline {path}: {exc}") from None
+
+
+def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, baseline=None,
+            baseline_path: Path | None = None, declaration=None) -> int:
+    """Write every requested format, the manifest and the CI summary; return the exit code."""
+    from .report import apply_baseline, exit_code, render_all, render_markdown, write_json, write_manifest
+
+    if baseline is not None:
+        apply_baseline(result, baseline, path=str(baseline_path))
+    write_json(result, out / "report.json")  # always: every other format is rendered from it
+    render_all(result, out, [f for f in formats if f != "json"], csv_sep=csv_sep)
+    write_manifest(out, result, command=result.get("command"),
+                   declaration_sha256=(declaration.sha256 if declaration else None))
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(render_markdown(result) + "\n")
+        except OSError as exc:
+            click.echo(f"cookie-scanner: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
+    click.echo(f"report: {out / 'report.json'}")
+    if "html" in formats:
+        click.echo(f"html:   {out / 'report.html'}")
+    counts = {sev: sum(1 for f in result["findings"] if f["severity"] == sev) for sev in ("violation", "warning", "info")}
+    click.echo(f"verdict: {result.get('verdict')} ({counts['violation']} violations, {counts['warning']} warnings, "
+               f"{counts['info']} info)")
+    code = exit_code(result, fail_on)
     if not result["complete"]:
         reason = result["incomplete_reasons"][0] if result["incomplete_reasons"] else "scan incomplete"
         click.echo(f"cookie-scanner: incomplete: {reason}", err=True)
-        return EXIT_INCOMPLETE
-    return EXIT_OK
+    return code
+
+
+def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, formats=("json", "html", "csv", "md"),
+             csv_sep: str = ",", fail_on: str = "violation", baseline_path: Path | None = None,
+             policy: str | None = None) -> int:
+    """Scan, write the reports (even when incomplete), print where; return the exit code."""
+    from .scan import scan  # imported late: keeps `--help` fast
+
+    out = Path(out_dir) if out_dir else default_out_dir(options.url)
+    _check_out_dir(out)
+    baseline = _load_baseline(baseline_path)
+    policy_findings = _lint_policy_source(policy, options) if policy else None
+    options.out_dir = out
+    result = scan(options, declaration=declaration, policy_findings=policy_findings)
+    return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
+                   baseline_path=baseline_path, declaration=declaration)
+
+
+def _lint_policy_source(source: str, options: ScanOptions | None = None) -> list[dict]:
+    from .policy import PolicyError, lint_policy, load_policy_text
+
+    try:
+        text, origin = load_policy_text(source, fetch=lambda url: fetch_html(url, options))
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    return lint_policy(text, source=origin)
+
+
+def fetch_html(url: str, options: ScanOptions | None = None) -> str:
+    """The rendered HTML of a page, through the scanner's Chromium."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    from .browser import Browser, ContextSettings, find_chromium
+    from .resolve import host_resolver_rules
+
+    validate_url(url)
+
+    async def run() -> str:
+        async with async_playwright() as pw:
+            settings = ContextSettings(ignore_https_errors=bool(options and options.ignore_https_errors))
+            async with Browser(pw, executable=find_chromium(options.chromium_path if options else None),
+                               resolver_rules=host_resolver_rules(options.resolve if options else ()),
+                               settings=settings) as browser:
+                context = await browser.new_context()
+                page = await context.new_page()
+                await page.goto(url, wait_until="load", timeout=30000)
+                return await page.content()
+    try:
+        return asyncio.run(run())
+    except ScannerError:
+        raise
+    except Exception as exc:
+        raise UsageError(f"could not fetch {url}: {str(exc).splitlines()[0][:200]}") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,6 +173,14 @@ def _scan_options(f):
         click.option("--keep-query/--hash-query", default=False, show_default=True,
                      help="Keep request query strings as they are (default: values hashed)."),
         click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use."),
+        click.option("--format", "formats", default="json,html,csv,md", show_default=True,
+                     help="Report formats: json,html,csv,md,junit,sarif."),
+        click.option("--csv-sep", default=",", show_default=True, help="CSV separator (';' for French spreadsheets)."),
+        click.option("--fail-on", type=click.Choice(["violation", "warning", "never", "new-violation"]),
+                     default="violation", show_default=True, help="Exit 1 when a finding at or above this exists."),
+        click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="An earlier report.json: mark findings new/unchanged/gone."),
+        click.option("--policy", help="Privacy/cookie policy (file or URL) to lint with the scan."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -89,7 +192,7 @@ def _scan_options(f):
 @_scan_options
 @click.pass_context
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
-         keep_values, keep_query, chromium_path):
+         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy):
     """Scan URL and write report.json."""
     from .declaration import load_declaration
 
@@ -99,7 +202,8 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
     )
-    ctx.exit(run_scan(options, out_dir, declaration))
+    ctx.exit(run_scan(options, out_dir, declaration, formats=_parse_formats(formats), csv_sep=csv_sep,
+                      fail_on=fail_on, baseline_path=baseline_path, policy=policy))
 
 
 @cli.command()
@@ -121,7 +225,110 @@ def demo(ctx, out_dir, chromium_path):
             command=tuple(["cookie-scanner", *sys.argv[1:]]),
         )
         click.echo(f"demo site: https://www.micropep.com/ served on 127.0.0.1:{server.port}")
-        ctx.exit(run_scan(options, out_dir, declaration))
+        policy = str(demo_site_dir() / "www.micropep.com" / "privacy-policy.html")
+        ctx.exit(run_scan(options, out_dir, declaration, policy=policy))
+
+
+@cli.command("report")
+@click.argument("report_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "formats", default="html,csv,md", show_default=True, help="Formats to render.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write to (default: the report's folder).")
+@click.option("--csv-sep", default=",", show_default=True)
+@click.option("--fail-on", type=click.Choice(["violation", "warning", "never", "new-violation"]), default="never",
+              show_default=True)
+@click.pass_context
+def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on):
+    """Re-render a stored report.json into other formats."""
+    from .report import exit_code, render_all, ReportError, load_report
+
+    try:
+        report = load_report(report_path)
+    except ReportError as exc:
+        raise UsageError(f"{report_path}: {exc}") from None
+    out = Path(out_dir) if out_dir else Path(report_path).parent
+    _check_out_dir(out)
+    for path in render_all(report, out, _parse_formats(formats), csv_sep=csv_sep):
+        click.echo(str(path))
+    ctx.exit(exit_code(report, fail_on))
+
+
+@cli.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True)
+def diff_cmd(old, new, fmt):
+    """Compare two reports: findings, cookies and vendors new, unchanged or gone."""
+    from .report import diff_reports, format_diff
+
+    click.echo(format_diff(diff_reports(_load_baseline(old), _load_baseline(new)), fmt))
+
+
+@cli.group("rules")
+def rules_group():
+    """The audits this scanner runs."""
+
+
+@rules_group.command("list")
+def rules_list():
+    """Print every audit with its severity and legal source."""
+    from .audits import AUDITS
+    from .policy import POLICY_RULES
+
+    for meta in [a.meta() for a in AUDITS] + list(POLICY_RULES):
+        click.echo(f"{meta['id']:<28} {meta['severity']:<9} {meta['title']}")
+        click.echo(f"{'':<38}{meta['legal_source']}")
+
+
+@cli.group("policy")
+def policy_group():
+    """Check a privacy/cookie policy text, or draft a declaration from a cookie-policy page."""
+
+
+@policy_group.command("lint")
+@click.argument("source")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def policy_lint(ctx, source, fmt):
+    """Lint FILE|URL against GDPR art. 13 and the CNIL's requirements. Exit 1 on violations."""
+    import json as _json
+
+    findings = _lint_policy_source(source)
+    if fmt == "json":
+        click.echo(_json.dumps(findings, ensure_ascii=False, indent=1))
+    else:
+        for f in findings:
+            quote = (f.get("evidence") or {}).get("quote")
+            line = (f.get("evidence") or {}).get("line")
+            click.echo(f"{f['severity']:<9} {f['rule']:<30} {f['message']}")
+            if quote:
+                click.echo(f"{'':<10}line {line}: \"{quote}\"")
+        click.echo(f"{len(findings)} findings")
+    ctx.exit(1 if any(f["severity"] == "violation" for f in findings) else 0)
+
+
+@policy_group.command("import")
+@click.argument("source")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here.")
+def policy_import(source, out_file):
+    """Draft a site declaration (YAML) from a published cookie-policy page."""
+    import yaml
+
+    from .policy import import_declaration
+
+    if source.startswith(("http://", "https://")):
+        html = fetch_html(source)
+    else:
+        try:
+            html = Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from None
+    text = yaml.safe_dump(import_declaration(html, source=source), sort_keys=False, allow_unicode=True)
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(f"declaration: {out_file}")
+    else:
+        click.echo(text)
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ def default_states(mapping: dict[str, list[str]] | None) -> tuple[str, ...]:
     return FIXED_STATES + only + ("withdraw",)
 
 
-async def scan_async(options: ScanOptions, *, declaration=None) -> dict:
+async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=None) -> dict:
     started = time.monotonic()
     result = new_result(options)
     site_domain = result["site"]["registrable_domain"]
@@ -56,7 +56,7 @@ async def scan_async(options: ScanOptions, *, declaration=None) -> dict:
                     result["states"].append(await runner.run(name))
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
-    return annotate_and_audit(result, declaration)
+    return annotate_and_audit(result, declaration, policy_findings=policy_findings)
 
 
 def _playwright_chromium(pw) -> str | None:
@@ -66,5 +66,5 @@ def _playwright_chromium(pw) -> str | None:
         return None
 
 
-def scan(options: ScanOptions, *, declaration=None) -> dict:
-    return asyncio.run(scan_async(options, declaration=declaration))
+def scan(options: ScanOptions, *, declaration=None, policy_findings=None) -> dict:
+    return asyncio.run(scan_async(options, declaration=declaration, policy_findings=policy_findings))

@@ -14,7 +14,7 @@ __all__ = ["AUDITS", "annotate_and_audit", "needs_consent", "verdict"]
 
 
 def verdict(result: dict) -> str:
-    if not result.get("complete"):
+    if not result.get("complete") or not all(s.get("reached") for s in result.get("states") or []):
         return "incomplete"
     severities = {f["severity"] for f in result.get("findings") or []}
     if "violation" in severities:
@@ -24,14 +24,19 @@ def verdict(result: dict) -> str:
     return "pass"
 
 
-def annotate_and_audit(result: dict, declaration=None, *, extra_findings: list[dict] | None = None) -> dict:
+def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[dict] | None = None) -> dict:
     recipes, _ = load_recipes()
     classify_result(result, declaration=declaration, known=default_known_cookies(), vendors=default_vendors(),
                     recipes=recipes)
     findings = Findings()
     for entry in AUDITS:
         entry.check(result, declaration, findings)
-    result["findings"] = findings.all() + list(extra_findings or [])
+    result["findings"] = findings.all() + list(policy_findings or [])
     result["audits"] = [a.meta() for a in AUDITS]
+    if policy_findings is not None:
+        from ..policy import POLICY_RULES
+        result["audits"] += [dict(meta) for meta in POLICY_RULES]
+        result["policy"] = {"source": policy_findings[0]["page"] if policy_findings else None,
+                            "findings_count": len(policy_findings)}
     result["verdict"] = verdict(result)
     return result

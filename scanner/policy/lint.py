@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
 
 Finding = dict[str, Any]
 
@@ -263,8 +264,8 @@ MARKETING_WORDS = _family(
     r"\boffres personnalisées\b")
 
 # --- drafting ----------------------------------------------------------------
-WRONG_GDPR_NUMBER = re.compile(r"(?:\b(?:EC|EU|CE|UE)\s+)?(?:Regulation|règlement|Règlement)?\s*"
-                               r"(?:\((?:EU|EC|UE|CE)\)\s*)?(?:No\.?\s*|n°\s*)?\b679\s*/\s*2016\b")
+WRONG_GDPR_NUMBER = re.compile(r"(?:\b(?:EC|EU|CE|UE) {1,3})?(?:\b(?:Regulation|[Rr]èglement) {0,3})?"
+                               r"(?:\((?:EU|EC|UE|CE)\) {0,3})?(?:No\.? {0,3}|n° {0,3})?\b679 {0,3}/ {0,3}2016\b")
 MISSPELLINGS: dict[str, str] = {
     "wesite": "website", "autority": "authority", "functionnal": "functional", "personnal": "personal",
     "recieve": "receive", "occured": "occurred", "thrid": "third", "adress": "address",
@@ -284,6 +285,7 @@ def _meta(rule_id: str, severity: str, title: str, description: str, legal_sourc
 # --- the document ----------------------------------------------------------------
 
 SENTENCE_MAX = 1500  # a "sentence" never reaches further than this from its match
+MAX_MATCHES = 200    # occurrences examined (and reported) per pattern and rule
 
 @dataclass(frozen=True)
 class _Doc:
@@ -340,8 +342,9 @@ class _Doc:
                             self.line(match.start()), severity)
 
 
-def _first(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
-    return pattern.search(text, pos)
+def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """At most MAX_MATCHES matches: a real policy has far fewer; a hostile page stays fast."""
+    return islice(pattern.finditer(text), MAX_MATCHES)
 
 
 def _has_channel(snippet: str) -> bool:
@@ -374,7 +377,7 @@ def _contact_subject(context: str) -> str:
 
 def check_empty_contact(doc: _Doc) -> list[Finding]:
     out: list[Finding] = []
-    for m in CONTACT_LEADINS.finditer(doc.text):
+    for m in _matches(CONTACT_LEADINS, doc.text):
         after = doc.text[m.end():m.end() + 300]
         if POSTAL_LEADIN.search(m.group(0)):
             if POSTAL.search(after[:250]) or _has_channel(after[:250]):
@@ -388,12 +391,12 @@ def check_empty_contact(doc: _Doc) -> list[Finding]:
         out.append(doc.finding(EMPTY_CONTACT, _contact_subject(doc.text[s:m.end()]),
                                f'"{" ".join(m.group(0).split())}" {follows}: the address is missing.',
                                quote, doc.line(m.start())))
-    for m in EITHER_OR.finditer(doc.text):
+    for m in _matches(EITHER_OR, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         out.append(doc.finding(EMPTY_CONTACT, _contact_subject(doc.text[s:e]),
                                f'"{m.group(0)}" has nothing between its alternatives: the contact details were left out.',
                                doc.sentence_quote(m.start(), m.end()), doc.line(m.start())))
-    for m in DANGLING_BRACKET.finditer(doc.text):
+    for m in _matches(DANGLING_BRACKET, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         out.append(doc.finding(EMPTY_CONTACT, _contact_subject(doc.text[s:e]),
                                "An opening bracket is followed by nothing: a link or address was lost here.",
@@ -445,7 +448,7 @@ NO_DPO_CONTACT = _meta(
 
 
 def check_dpo_contact(doc: _Doc) -> list[Finding]:
-    mentions = list(DPO.finditer(doc.text))
+    mentions = list(_matches(DPO, doc.text))
     if not mentions:
         return [doc.finding(NO_DPO_CONTACT, "DPO contact",
                             "No data protection officer is mentioned; fine if none is designated, otherwise "
@@ -479,7 +482,7 @@ def check_vague_purposes(doc: _Doc) -> list[Finding]:
     return [doc.finding(VAGUE_PURPOSES, "purposes",
                         f'"{" ".join(m.group(0).split())}" is an open-ended purpose or data category.',
                         doc.sentence_quote(m.start(), m.end()), doc.line(m.start()))
-            for m in VAGUE_PURPOSE.finditer(doc.text)]
+            for m in _matches(VAGUE_PURPOSE, doc.text)]
 
 
 NO_LEGAL_BASIS = _meta(
@@ -515,7 +518,7 @@ LEGITIMATE_INTEREST = _meta(
 def check_legitimate_interest(doc: _Doc) -> list[Finding]:
     if LI_NAMED.search(doc.text):
         return []
-    for m in LI_TRIGGER.finditer(doc.text):
+    for m in _matches(LI_TRIGGER, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         if OBJECTION_CONTEXT.search(doc.text[s:e]):
             continue  # describing the right to object, not relying on the basis
@@ -536,7 +539,7 @@ RECIPIENTS_UNNAMED = _meta(
 def check_recipients(doc: _Doc) -> list[Finding]:
     first: re.Match[str] | None = None     # any recipient statement
     generic: re.Match[str] | None = None   # "third party service providers", "prestataires"...
-    for m in RECIPIENT_CONTEXT.finditer(doc.text):
+    for m in _matches(RECIPIENT_CONTEXT, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         if NAMED_ORG.search(doc.text[s:e + 300]):
             return []
@@ -589,11 +592,11 @@ NO_RETENTION = _meta(
 
 
 def check_retention(doc: _Doc) -> list[Finding]:
-    for m in RETENTION_CONTEXT.finditer(doc.text):
+    for m in _matches(RETENTION_CONTEXT, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         if DURATION.search(doc.text[s:e + 200]) or RETENTION_CRITERIA.search(doc.text[s:e + 200]):
             return []
-    for m in RETENTION_HEADING.finditer(doc.text):
+    for m in _matches(RETENTION_HEADING, doc.text):
         if DURATION.search(doc.text[m.end():m.end() + 1500]):
             return []
     hint = AS_LONG_AS_NECESSARY.search(doc.text) or RETENTION_CONTEXT.search(doc.text)
@@ -661,8 +664,8 @@ NO_COOKIE_LIST = _meta(
 
 def _cookie_names(text: str) -> list[str]:
     prose = URL.sub(" ", EMAIL.sub(" ", text))
-    found = [m.group(0) for m in KNOWN_COOKIE_NAMES.finditer(prose)]
-    found += [m.group(0) for m in GENERIC_COOKIE_NAME.finditer(prose)]
+    found = [m.group(0) for m in _matches(KNOWN_COOKIE_NAMES, prose)]
+    found += [m.group(0) for m in _matches(GENERIC_COOKIE_NAME, prose)]
     return found
 
 
@@ -673,7 +676,7 @@ def check_cookie_list(doc: _Doc) -> list[Finding]:
     if names and durations:
         return []
     missing = " and ".join(w for w, ok in (("names", names), ("durations", durations)) if not ok)
-    for m in COOKIE_LIST_POINTER.finditer(doc.text):
+    for m in _matches(COOKIE_LIST_POINTER, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         if URL.search(doc.text[s:e + 120]):
             return [doc.finding_at(NO_COOKIE_LIST, "cookie list",
@@ -696,7 +699,7 @@ NO_COOKIE_REFUSAL = _meta(
 def check_cookie_refusal(doc: _Doc) -> list[Finding]:
     if not COOKIES.search(doc.text):
         return []
-    for m in REFUSAL.finditer(doc.text):
+    for m in _matches(REFUSAL, doc.text):
         s, e = doc.sentence(m.start(), m.end())
         if COOKIES.search(doc.text[s:e]) or CONSENT_CONTEXT.search(doc.text[s:e]):
             return []
@@ -715,7 +718,7 @@ NO_PREFERENCES_LINK = _meta(
 
 
 def check_preferences_link(doc: _Doc) -> list[Finding]:
-    mentions = list(PREFERENCES_MENTION.finditer(doc.text))
+    mentions = list(_matches(PREFERENCES_MENTION, doc.text))
     if not mentions:
         return []
     for m in mentions:
@@ -782,8 +785,9 @@ def _category_sections(doc: _Doc) -> list[_Section]:
 def _body_after(lines: list[str], j: int, max_paragraphs: int = 2, max_chars: int = 1500) -> str:
     """Paragraphs after a heading, up to the next heading-like short line."""
     out: list[str] = []
-    paragraphs = 0
-    for line in lines[j:]:
+    paragraphs = size = 0
+    for k in range(j, len(lines)):
+        line = lines[k]
         stripped = line.strip()
         if not stripped:
             if out and out[-1]:
@@ -792,19 +796,20 @@ def _body_after(lines: list[str], j: int, max_paragraphs: int = 2, max_chars: in
                     break
             out.append("")
             continue
-        if len(stripped) <= 70 and not stripped.endswith((".", ",", ";", ":")) and out and any(out):
+        if len(stripped) <= 70 and not stripped.endswith((".", ",", ";", ":")) and size:
             break  # next heading
         out.append(line)
-        if sum(len(x) for x in out) > max_chars:
+        size += len(line)
+        if size > max_chars:
             break
     return "\n".join(out).rstrip("\n")  # leading blank lines kept: offsets stay exact
 
 
 def check_category_mismatch(doc: _Doc) -> list[Finding]:
     out: list[Finding] = []
-    for sec in _category_sections(doc):
-        analytics = [m for m in ANALYTICS_WORDS.finditer(sec.body)]
-        marketing = [m for m in MARKETING_WORDS.finditer(sec.body)]
+    for sec in _category_sections(doc)[:MAX_MATCHES]:
+        analytics = [m for m in _matches(ANALYTICS_WORDS, sec.body)]
+        marketing = [m for m in _matches(MARKETING_WORDS, sec.body)]
         offending: list[re.Match[str]] = []
         what, severity = "", "violation"
         if "necessary" in sec.purposes and (analytics or marketing):
@@ -837,7 +842,7 @@ DRAFTING = _meta(
 
 def check_drafting(doc: _Doc) -> list[Finding]:
     out: list[Finding] = []
-    for m in WRONG_GDPR_NUMBER.finditer(doc.text):
+    for m in _matches(WRONG_GDPR_NUMBER, doc.text):
         cited = " ".join(m.group(0).split())
         out.append(doc.finding(DRAFTING, "GDPR citation",
                                f'"{cited}" inverts the GDPR\'s number: it is Regulation (EU) 2016/679.',
