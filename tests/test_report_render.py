@@ -1,0 +1,699 @@
+"""Renderers: report.json -> HTML, CSV, Markdown, JUnit, SARIF, manifest, baseline diff.
+
+Fixtures (tests/fixtures/report/):
+* micropep.json: realistic HubSpot-CMP site, 5 states (withdraw NOT reached), 17 findings;
+* hostile.json: every site string is an injection attempt (HTML, script, Markdown,
+  spreadsheet formula, control characters).
+The HTML report is opened in real Chromium (Playwright) to prove nothing executes.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scanner.report import (DEFAULT_FORMATS, FILENAMES, FORMATS, ReportError, apply_baseline, diff_reports,
+                            exit_code, format_diff, load_report, render_all, render_markdown, verdict,
+                            verify_manifest, write_json, write_manifest)
+from scanner.report.csv import COLUMNS, neutralise
+from scanner.report.html import safe_href, safe_local
+from scanner.report.junit import build_junit
+from scanner.report.markdown import md_escape
+from scanner.report.matrix import build_matrix, check_declaration, human_duration, proposed_declaration
+from scanner.report.sarif import build_sarif
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REALISTIC = FIXTURES / "report" / "micropep.json"
+HOSTILE = FIXTURES / "report" / "hostile.json"
+SARIF_SCHEMA = FIXTURES / "sarif-2.1.0.schema.json"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+EVIL_SETTER = 'https://evil.test/a.js?"><script>alert(1)</script>'
+EVIL_TITLE = "</script><script>alert(1)</script>"
+FORMULA_KEY = '=HYPERLINK("http://x")'
+MD_NAME = "a|b](http://x)"
+# A 1x1 transparent PNG, for screenshot files referenced by the fixtures.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000005000172a8d6a50000000049454e44ae426082")
+
+
+@pytest.fixture()
+def realistic() -> dict:
+    return load_report(REALISTIC)
+
+
+@pytest.fixture()
+def hostile() -> dict:
+    return load_report(HOSTILE)
+
+
+def completed(report: dict) -> dict:
+    """The realistic report as if every state had been reached."""
+    r = copy.deepcopy(report)
+    r["states"] = [s for s in r["states"] if s["reached"]]
+    r["complete"], r["incomplete_reasons"] = True, []
+    return r
+
+
+def with_findings(report: dict, severities: list[str]) -> dict:
+    r = completed(report)
+    r["findings"] = [f for f in r["findings"] if f["severity"] in severities]
+    return r
+
+
+def add_screenshots(out: Path, report: dict) -> None:
+    paths = [s["path"] for st in report["states"] for s in st.get("screenshots") or []]
+    paths += [f["evidence"]["screenshot"] for f in report["findings"] if "screenshot" in f.get("evidence", {})]
+    for p in paths:
+        if safe_local(p):
+            (out / p).parent.mkdir(parents=True, exist_ok=True)
+            (out / p).write_bytes(PNG)
+
+
+# --------------------------------------------------------------------------- loading and writing
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"not json at all", "not a JSON report"),
+    (b"\xff\xfe\x00garbage", "not a JSON report"),
+    (b"[1, 2, 3]", "no schema_version"),
+    (b'{"findings": []}', "no schema_version"),
+    (b'{"schema_version": "2.0"}', "schema_version 2.0 is not supported"),
+])
+def test_load_report_rejects_what_is_not_a_report(tmp_path: Path, content: bytes, fragment: str) -> None:
+    p = tmp_path / "report.json"
+    p.write_bytes(content)
+    with pytest.raises(ReportError) as exc:
+        load_report(p)
+    assert fragment in str(exc.value) and "\n" not in str(exc.value)
+    assert isinstance(exc.value, ValueError)
+
+
+def test_load_report_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="no such file"):
+        load_report(tmp_path / "nope.json")
+
+
+def test_load_report_accepts_any_1x(tmp_path: Path, realistic: dict) -> None:
+    r = dict(realistic, schema_version="1.7", some_future_field={"x": 1})
+    write_json(r, tmp_path / "report.json")
+    assert load_report(tmp_path / "report.json")["some_future_field"] == {"x": 1}
+
+
+def test_write_json_format(tmp_path: Path, hostile: dict) -> None:
+    path = write_json(hostile, tmp_path / "report.json")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith('{\n "schema_version": "1.0"') and text.endswith("}\n")
+    assert XSS_NAME in text  # ensure_ascii=False: names readable as they are
+    assert json.loads(text) == hostile
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_atomic_write_keeps_old_file_when_replace_fails(tmp_path: Path, realistic: dict,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("OLD", encoding="utf-8")
+
+    def boom(src: str, dst: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        write_json(realistic, target)
+    assert target.read_text(encoding="utf-8") == "OLD"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temp file left
+
+
+def test_render_all_writes_every_format(tmp_path: Path, realistic: dict) -> None:
+    written = render_all(realistic, tmp_path / "out", FORMATS)
+    expected = [name for fmt in FORMATS for name in FILENAMES[fmt]]
+    assert [p.name for p in written] == expected
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(expected)
+    assert set(DEFAULT_FORMATS) <= set(FORMATS)
+
+
+def test_render_all_default_formats_and_errors(tmp_path: Path, realistic: dict) -> None:
+    written = render_all(realistic, tmp_path, DEFAULT_FORMATS)
+    assert {p.name for p in written} == {"report.json", "report.html", "cookies.csv", "storage.csv",
+                                         "requests.csv", "findings.csv", "summary.md"}
+    with pytest.raises(ValueError, match="unknown report format 'pdf'"):
+        render_all(realistic, tmp_path, ["html", "pdf"])
+    with pytest.raises(ValueError, match="separator"):
+        render_all(realistic, tmp_path, ["csv"], csv_sep=";;")
+
+
+@pytest.mark.parametrize("fixture", [REALISTIC, HOSTILE])
+def test_rerendering_a_stored_report_gives_the_same_files(tmp_path: Path, fixture: Path) -> None:
+    first = tmp_path / "first"
+    render_all(load_report(fixture), first, FORMATS, csv_sep=";")
+    second = tmp_path / "second"
+    render_all(load_report(first / "report.json"), second, FORMATS, csv_sep=";")
+    for p in sorted(first.iterdir()):
+        assert p.read_bytes() == (second / p.name).read_bytes(), p.name
+
+
+def test_render_timing(tmp_path: Path, realistic: dict) -> None:
+    t0 = time.perf_counter()
+    render_all(realistic, tmp_path / "cold", FORMATS)
+    cold = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    render_all(realistic, tmp_path / "warm", FORMATS)
+    warm = time.perf_counter() - t1
+    print(f"\nrender_all(all 6 formats, realistic fixture): first call {cold * 1000:.0f} ms, "
+          f"second call {warm * 1000:.0f} ms")
+    assert warm < 5.0
+
+
+# --------------------------------------------------------------------------- verdict and exit codes
+
+def test_verdict(realistic: dict) -> None:
+    assert verdict(realistic) == "incomplete"
+    assert verdict(completed(realistic)) == "violations"
+    assert verdict(with_findings(realistic, ["warning", "info"])) == "warnings"
+    assert verdict(with_findings(realistic, ["info"])) == "pass"
+    lying = completed(realistic)
+    lying["states"][1]["reached"] = False  # complete=True but a state was not reached
+    assert verdict(lying) == "incomplete"
+
+
+SCENARIOS = {
+    "incomplete": (lambda r: r, {"violation": 3, "warning": 3, "never": 3, "new-violation": 3}),
+    "violations": (completed, {"violation": 1, "warning": 1, "never": 0, "new-violation": 1}),
+    "warnings": (lambda r: with_findings(r, ["warning", "info"]),
+                 {"violation": 0, "warning": 1, "never": 0, "new-violation": 0}),
+    "info-only": (lambda r: with_findings(r, ["info"]), {"violation": 0, "warning": 0, "never": 0, "new-violation": 0}),
+    "baseline-all-unchanged": (lambda r: apply_baseline(completed(r), completed(r)),
+                               {"violation": 1, "warning": 1, "never": 0, "new-violation": 0}),
+    "baseline-one-new-violation": (
+        lambda r: apply_baseline(completed(r), dict(completed(r), findings=r["findings"][1:])),
+        {"violation": 1, "warning": 1, "never": 0, "new-violation": 1}),
+    "baseline-new-warning-only": (
+        lambda r: apply_baseline(completed(r), dict(completed(r), findings=[
+            f for f in completed(r)["findings"] if f["rule"] != "undeclared-cookie"])),
+        {"violation": 1, "warning": 1, "never": 0, "new-violation": 0}),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("fail_on", ["violation", "warning", "never", "new-violation"])
+def test_exit_codes(realistic: dict, scenario: str, fail_on: str) -> None:
+    make, expected = SCENARIOS[scenario]
+    assert exit_code(make(realistic), fail_on) == expected[fail_on]
+
+
+def test_exit_code_rejects_unknown_fail_on(realistic: dict) -> None:
+    with pytest.raises(ValueError, match="unknown fail-on"):
+        exit_code(realistic, "error")
+
+
+# --------------------------------------------------------------------------- matrix model
+
+def test_consent_matrix_cells(realistic: dict) -> None:
+    m = build_matrix(realistic)
+    assert [c.state for c in m.columns] == ["none", "reject", "accept", "only:analytics", "withdraw"]
+    assert [c.reached for c in m.columns] == [True, True, True, True, False]
+    rows = {(r.kind, r.name, r.scope): r for r in m.rows}
+
+    def cells(kind: str, name: str, scope: str) -> list[str]:
+        return [c.status for c in rows[(kind, name, scope)].cells]
+
+    assert cells("cookie", "_ga", ".micropep.com") == ["not-allowed", "not-allowed", "allowed", "allowed", "not-reached"]
+    assert cells("cookie", "__cf_bm", ".micropep.com") == ["allowed"] * 4 + ["not-reached"]
+    # the CMP's own consent record is allowed; absent before the banner was answered
+    assert cells("cookie", "__hs_cookie_cat_pref", ".micropep.com") == ["absent", "allowed", "allowed", "allowed",
+                                                                       "not-reached"]
+    # declared "advertisement": not allowed when only analytics was accepted
+    assert cells("cookie", "hubspotutk", ".micropep.com") == ["absent", "absent", "allowed", "not-allowed",
+                                                             "not-reached"]
+    # unclassified before consent is a warning, never green
+    assert cells("cookie", "mp_ab_variant", "www.micropep.com")[:2] == ["warning", "warning"]
+    assert cells("storage", "yt-remote-device-id", "https://www.youtube.com")[0] == "not-allowed"
+    assert cells("vendor", "Google Analytics", "region1.google-analytics.com")[:3] == ["not-allowed", "not-allowed",
+                                                                                        "allowed"]
+    # a cookie the browser refused (stored=false) is never "present"
+    assert not any(r.name == "IDE" for r in m.rows)
+    # no cell of an unreached state may look allowed
+    assert all(r.cells[4].status == "not-reached" for r in m.rows)
+    # rows with a red cell come first within each kind
+    cookie_rows = m.rows_of("cookie")
+    worst = [r.worst for r in cookie_rows]
+    assert worst == sorted(worst, key=["not-allowed", "warning", "present", "allowed", "absent",
+                                       "not-reached"].index)
+
+
+def test_declared_vs_observed(realistic: dict) -> None:
+    d = check_declaration(realistic)
+    assert d.has_declaration
+    assert {e["name"] for e in d.declared_unseen} == {"__hs_do_not_track", "li_gc"}
+    assert {(i.kind, i.name) for i in d.seen_undeclared} >= {("cookie", "_gcl_au"), ("cookie", "mp_ab_variant")}
+    assert [(x.item.name, x.declared_category, x.observed_category) for x in d.disagreements] == [
+        ("YSC", "Functional cookies", "marketing")]
+    seen = {e["name"]: sorted(i.name for i in items) for e, items in d.declared_seen}
+    assert seen["^__hs(tc|sc|src)$"] == ["__hssc", "__hssrc", "__hstc"]
+    assert seen["_ga_"] == ["_ga_7XK2P9Q4LM"]
+
+
+def test_proposed_declaration(realistic: dict) -> None:
+    rows = {(p.type, p.name): p for p in proposed_declaration(realistic)}
+    ga = rows[("Cookie", "_ga")]
+    assert (ga.provider, ga.category, ga.duration) == ("Google Analytics", "Analytics", "2 years")
+    assert rows[("Cookie", "YSC")].category == "Advertisement"  # what it does, not what was claimed
+    assert rows[("Cookie", "mp_ab_variant")].purpose == "(to be described)"
+    assert rows[("Cookie", "mp_ab_variant")].provider == "Micropep"
+    assert rows[("Local storage", "yt-remote-device-id")].provider == "YouTube"
+    assert list(rows)[0][1] in ("__cf_bm", "__hs_cookie_cat_pref")  # necessary first
+
+
+def test_human_duration() -> None:
+    assert human_duration(63072000) == "2 years"
+    assert human_duration(None) == "—"
+    assert human_duration(5, session=True) == "session"
+    assert human_duration(-3) == "expired"
+    assert human_duration(86400) in ("24 h", "1 day")
+
+
+# --------------------------------------------------------------------------- HTML
+
+def test_html_is_self_contained_and_escaped(tmp_path: Path, hostile: dict) -> None:
+    render_all(hostile, tmp_path, ["html"])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.count("<script") == 1 and "<script>alert" not in html
+    assert XSS_NAME not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'http-equiv="Content-Security-Policy"' in html and "default-src &#39;none&#39;" in html
+    for external in ("src=\"http", "href=\"//", "@import", "url(http", "<link "):
+        assert external not in html, external
+    assert 'href="javascript:' not in html and 'src="javascript:' not in html
+    assert "49" not in html.split("{{7*7}}")[0][-5:]  # no template evaluation of site data
+    assert "{{7*7}}${7*7}" in html
+    assert "\x01" not in html and "␁" in html  # control characters made visible, not raw
+
+
+def test_safe_link_helpers() -> None:
+    assert safe_href("https://www.micropep.com/en/") == "https://www.micropep.com/en/"
+    for bad in ("javascript:alert(1)", "data:text/html,x", "//evil.test/x", "https://evil.test/a b", None, 3):
+        assert safe_href(bad) is None
+    assert safe_local("screenshots/none-banner.png") == "screenshots/none-banner.png"
+    for bad in ("javascript:alert(1)", "/etc/passwd", "../x.png", "screenshots/../../x", "a b.png", "https://x/y.png"):
+        assert safe_local(bad) is None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not installed")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_report(browser, path: Path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    events: dict[str, list[str]] = {"dialogs": [], "console": [], "requests": []}
+    page.on("dialog", lambda d: (events["dialogs"].append(d.message), d.dismiss()))
+    page.on("console", lambda m: events["console"].append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: events["console"].append(f"pageerror: {e}"))
+    page.on("request", lambda r: events["requests"].append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(200)
+    return page, events
+
+
+def test_hostile_report_in_chromium_runs_nothing(tmp_path: Path, hostile: dict, browser) -> None:
+    render_all(hostile, tmp_path, ["html"])
+    add_screenshots(tmp_path, hostile)
+    page, events = open_report(browser, tmp_path / "report.html")
+    try:
+        # our own script ran (the CSP hash matches) and nothing else did
+        assert page.get_attribute("html", "data-js") == "ready"
+        assert events["dialogs"] == []
+        assert not [c for c in events["console"] if "error" in c.lower()], events["console"]
+        assert page.evaluate("document.scripts.length") == 1
+        injected = page.evaluate("""() => {
+            const bad = [];
+            for (const el of document.querySelectorAll('*')) {
+              for (const a of el.attributes) if (a.name.startsWith('on')) bad.push(el.tagName + ' ' + a.name);
+              const link = el.getAttribute('href') || el.getAttribute('src') || '';
+              if (/^\\s*(javascript|data|vbscript):/i.test(link)) bad.push(el.tagName + ' ' + link);
+            }
+            for (const sel of ['img[src="x"]', 'svg', 'iframe', 'object', 'embed', 'u', 'form', 'base', 'style + style'])
+              if (document.querySelector(sel)) bad.push(sel);
+            // our own <b> (counters) and <i> (legend swatches) only: the site's <b>/<i> stayed text
+            for (const el of document.querySelectorAll('b')) if (!el.closest('.count, .kpi')) bad.push('b ' + el.textContent);
+            for (const el of document.querySelectorAll('i')) if (!el.closest('.legend')) bad.push('i ' + el.textContent);
+            return bad;
+        }""")
+        assert injected == []
+        # every request the page made is the file itself or a local screenshot
+        assert all(u.startswith("file://") for u in events["requests"]), events["requests"]
+        text = page.inner_text("body")
+        for hostile_text in (XSS_NAME, EVIL_SETTER, EVIL_TITLE, FORMULA_KEY, MD_NAME, "Evil <script>alert(4)</script>",
+                             "{{7*7}}${7*7}", "Block <script>alert('audit')</script> until consent"):
+            assert hostile_text in text, hostile_text
+        assert page.title().startswith("Cookie compliance: evil.test")
+    finally:
+        page.close()
+
+
+def test_realistic_report_in_chromium(tmp_path: Path, realistic: dict, browser) -> None:
+    render_all(realistic, tmp_path, ["html"])
+    add_screenshots(tmp_path, realistic)
+    page, events = open_report(browser, tmp_path / "report.html")
+    try:
+        assert events["dialogs"] == [] and page.get_attribute("html", "data-js") == "ready"
+        assert not [c for c in events["console"] if "error" in c.lower()], events["console"]
+        # verdict first, in the incomplete colour, never looking like a pass
+        verdict_box = page.locator("header.verdict")
+        assert "verdict--incomplete" in verdict_box.get_attribute("class")
+        assert "not a pass" in verdict_box.inner_text()
+        assert page.locator(".count--violation b").inner_text() == "11"
+        # the unreached state is loud, with its error
+        unreached = page.locator(".state--unreached")
+        assert unreached.count() == 1
+        assert "withdraw control not found" in unreached.inner_text()
+        assert page.locator("th.state-col.unreached").count() == 1
+        assert page.locator("table.matrix td.c-not-reached").count() == len(build_matrix(realistic).rows)
+        # screenshots are shown as local thumbnails that loaded
+        loaded = page.evaluate("[...document.querySelectorAll('img.thumb')].filter(i => i.naturalWidth > 0).length")
+        assert loaded >= 6
+        # filter and sort work
+        page.fill("input[data-filter='cookies-table']", "hubspot")
+        visible = page.locator("#cookies-table tbody tr:not([hidden])").count()
+        assert 0 < visible < page.locator("#cookies-table tbody tr").count()
+        page.fill("input[data-filter='cookies-table']", "")
+        header = page.locator("#cookies-table thead th", has_text="Requested")
+        header.click()
+        header.click()  # descending: longest requested lifetime first
+        first = page.locator("#cookies-table tbody tr").first.locator("td").first.inner_text()
+        assert first in ("_ga", "_ga_7XK2P9Q4LM")
+        assert header.get_attribute("aria-sort") == "descending"
+        # print: controls hidden, filtered rows shown again, PDF renders
+        page.fill("input[data-filter='cookies-table']", "zzz-no-match")
+        page.emulate_media(media="print")
+        assert page.locator("nav.toc").is_hidden() and page.locator(".controls").first.is_hidden()
+        assert page.locator("#cookies-table tbody tr").first.is_visible()
+        pdf = page.pdf(print_background=True)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    finally:
+        page.close()
+
+
+# --------------------------------------------------------------------------- CSV
+
+@pytest.mark.parametrize("value, expected", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("plain", "plain"), ("a=b", "a=b"), (-1, -1), (None, None), (True, True),
+])
+def test_neutralise(value: object, expected: object) -> None:
+    assert neutralise(value) == expected
+
+
+def read_csv(path: Path, sep: str) -> pd.DataFrame:
+    return pd.read_csv(path, sep=sep, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def test_csv_neutralises_formulas_and_uses_separator(tmp_path: Path, hostile: dict) -> None:
+    render_all(hostile, tmp_path, ["csv"], csv_sep=";")
+    for name, columns in COLUMNS.items():
+        raw = (tmp_path / name).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf"), name  # UTF-8 BOM for Excel
+        assert raw[3:].split(b"\r\n")[0].decode() == ";".join(columns)
+    storage = read_csv(tmp_path / "storage.csv", ";")
+    assert "'" + FORMULA_KEY in storage["key"].tolist() and "'-2+3" in storage["key"].tolist()
+    cookies = read_csv(tmp_path / "cookies.csv", ";")
+    assert "'+cmd|' /C calc'!A0" in cookies["name"].tolist()
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in cookies["name"].tolist()
+    assert "'-evil.test" in cookies["domain"].tolist()
+    assert "'\tleading tab" in cookies["purpose"].tolist()
+    assert XSS_NAME in cookies["name"].tolist()
+    assert set(cookies["requested_lifetime_s"]) == {"86400"}  # integers stay integers
+    findings = read_csv(tmp_path / "findings.csv", ";")
+    assert "'" + FORMULA_KEY in findings["subject_name"].tolist()
+    for frame in (storage, cookies, findings):  # no cell a spreadsheet would evaluate
+        for value in frame.to_numpy().ravel():
+            assert not str(value).startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+
+def test_csv_rows_per_item_state_and_page(tmp_path: Path, realistic: dict) -> None:
+    render_all(realistic, tmp_path, ["csv"])
+    cookies = read_csv(tmp_path / "cookies.csv", ",")
+    expected = sum(len(p["cookies"]) for s in realistic["states"] for p in s["pages"])
+    assert len(cookies) == expected and list(cookies.columns) == list(COLUMNS["cookies.csv"])
+    ga_states = set(cookies.loc[cookies["name"] == "_ga", "state"])
+    assert ga_states == {"none", "reject", "accept", "only:analytics"}
+    requests = read_csv(tmp_path / "requests.csv", ",")
+    assert len(requests) == sum(len(p["requests"]) for s in realistic["states"] for p in s["pages"])
+    findings = read_csv(tmp_path / "findings.csv", ",")
+    assert len(findings) == len(realistic["findings"])
+    assert set(findings["severity"]) == {"violation", "warning", "info"}
+
+
+# --------------------------------------------------------------------------- Markdown
+
+def test_md_escape() -> None:
+    assert md_escape(MD_NAME) == "a\\|b\\]\\(http://x\\)"
+    assert md_escape(XSS_NAME) == "&lt;img src=x onerror=alert\\(1\\)&gt;"
+    assert md_escape("a\nb\r\nc") == "a b c"
+    assert md_escape("`x` *y* _z_ ~~s~~ $m$ ![i](u)") == "\\`x\\` \\*y\\* \\_z\\_ \\~\\~s\\~\\~ \\$m\\$ \\!\\[i\\]\\(u\\)"
+    assert md_escape("&lt;") == "&amp;lt;"
+    assert md_escape("@octocat") == "@\u200boctocat"
+
+
+def test_markdown_cannot_inject(hostile: dict) -> None:
+    from bs4 import BeautifulSoup
+    from markdown_it import MarkdownIt
+
+    md = render_markdown(hostile)
+    assert md.count("\n## ") == 0 and md.startswith("## Cookie compliance: evil.test")
+    html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(md)
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in ("a", "img", "script", "b", "i", "u", "svg", "code", "del", "h1", "h4"):
+        assert soup.find(tag) is None, tag
+    assert [e.get_text() for e in soup.find_all("em")] == [
+        "Full details: report.html (consent matrix, evidence, inventories, proposed declaration)."]
+    for table in soup.find_all("table"):
+        widths = {len(tr.find_all(["td", "th"])) for tr in table.find_all("tr")}
+        assert len(widths) == 1, widths  # no row broken by a pipe
+    text = soup.get_text()
+    for hostile_text in (XSS_NAME, MD_NAME, FORMULA_KEY):
+        assert hostile_text in text, hostile_text
+
+
+def test_markdown_summary_content(realistic: dict) -> None:
+    md = render_markdown(realistic)
+    assert "Incomplete, not a pass" in md and "**11** violations" in md
+    assert "**withdraw** not reached" in md
+    assert "…and 2 more findings" in md  # capped at 15 rows
+    table = [line for line in md.splitlines() if line.startswith("| violation") or line.startswith("| warning")
+             or line.startswith("| info")]
+    assert len(table) == 15
+    severities = [line.split("|")[1].strip() for line in table]
+    assert severities == sorted(severities, key=["violation", "warning", "info"].index)
+
+
+# --------------------------------------------------------------------------- JUnit
+
+def test_junit_counts(tmp_path: Path, realistic: dict) -> None:
+    render_all(realistic, tmp_path, ["junit"])
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    n_audits, n_states = len(realistic["audits"]), len(realistic["states"])
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == ["none", "reject", "accept", "only:analytics", "withdraw", "site"]
+    assert all(len(suites[s].findall("testcase")) == n_audits for s in list(suites)[:n_states])
+    # site-wide (state-less) findings: the two policy rules
+    assert sorted(c.get("name") for c in suites["site"].findall("testcase")) == ["policy-cookie-not-listed",
+                                                                                  "policy-retention-mismatch"]
+    assert int(root.get("tests")) == n_audits * n_states + 2 == 62
+    failed = {(c.get("classname"), c.get("name")) for c in root.iter("testcase") if c.find("failure") is not None}
+    assert failed == {
+        ("cookie-scanner.none", "pre-consent-cookie"), ("cookie-scanner.none", "pre-consent-storage"),
+        ("cookie-scanner.none", "pre-consent-request"), ("cookie-scanner.none", "unknown-cookie-before-consent"),
+        ("cookie-scanner.reject", "reject-not-respected"), ("cookie-scanner.accept", "cookie-lifetime-too-long"),
+        ("cookie-scanner.accept", "undeclared-cookie"), ("cookie-scanner.only:analytics", "only-category-not-respected"),
+        ("cookie-scanner.site", "policy-cookie-not-listed"),
+    }
+    assert int(root.get("failures")) == 9
+    skipped = [c for c in root.iter("testcase") if c.find("skipped") is not None]
+    assert len(skipped) == n_audits == int(root.get("skipped"))
+    assert all(c.get("classname") == "cookie-scanner.withdraw" for c in skipped)
+    assert "withdraw control not found" in skipped[0].find("skipped").get("message")
+    failure = suites["none"].find("testcase[@name='pre-consent-cookie']/failure")
+    assert "_ga (.micropep.com)" in failure.get("message") and "https://www.micropep.com/en/technology" in failure.text
+    info_case = suites["none"].find("testcase[@name='cookie-blocked-by-browser']")
+    assert info_case.find("failure") is None and "IDE" in info_case.find("system-out").text
+
+
+def test_junit_hostile_is_well_formed(tmp_path: Path, hostile: dict) -> None:
+    render_all(hostile, tmp_path, ["junit"])
+    raw = (tmp_path / "junit.xml").read_bytes()
+    root = ET.fromstring(raw)
+    assert b"\x01" not in raw and b"\x08" not in raw and "\ufffe".encode() not in raw
+    messages = " ".join(f.get("message") for f in root.iter("failure"))
+    assert XSS_NAME in messages and FORMULA_KEY in messages
+    assert int(root.get("skipped")) == len(hostile["audits"])  # reject not reached
+
+
+# --------------------------------------------------------------------------- SARIF
+
+@pytest.mark.parametrize("fixture", [REALISTIC, HOSTILE])
+def test_sarif_validates_against_the_official_schema(tmp_path: Path, fixture: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    report = load_report(fixture)
+    render_all(report, tmp_path, ["sarif"])
+    log = json.loads((tmp_path / "results.sarif").read_text(encoding="utf-8"))
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls.check_schema(schema)
+    errors = sorted(validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER).iter_errors(log), key=str)
+    assert errors == [], errors[:3]
+    run = log["runs"][0]
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [a["id"] for a in report["audits"]]
+    assert len(run["results"]) == len(report["findings"])
+    assert [r["partialFingerprints"]["findingId"] for r in run["results"]] == [f["id"] for f in report["findings"]]
+    assert run["invocations"][0]["executionSuccessful"] is False  # both fixtures are incomplete
+
+
+def test_sarif_content(realistic: dict) -> None:
+    run = build_sarif(apply_baseline(realistic, dict(realistic, findings=realistic["findings"][1:])))["runs"][0]
+    rule = run["tool"]["driver"]["rules"][0]
+    assert rule["shortDescription"]["text"] == "Non-essential cookie set before consent"
+    assert rule["defaultConfiguration"]["level"] == "error" and "ePrivacy" in rule["properties"]["legal_source"]
+    assert "Consent Mode" in rule["help"]["text"]
+    levels = {r["level"] for r in run["results"]}
+    assert levels == {"error", "warning", "note"}
+    first = run["results"][0]
+    assert first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "https://www.micropep.com/en/"
+    assert first["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "cookie:_ga@.micropep.com"
+    assert first["baselineState"] == "new" and run["results"][1]["baselineState"] == "unchanged"
+    policy = [r for r in run["results"] if r["ruleId"] == "policy-cookie-not-listed"][0]
+    assert policy["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/cookie-policy")
+
+
+def test_sarif_hostile_uri_is_encoded(hostile: dict) -> None:
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in build_sarif(hostile)["runs"][0]["results"]]
+    assert "https://evil.test/?q=%3Csvg/onload=alert(1)%3E" in uris
+    assert all(" " not in u and "<" not in u and '"' not in u for u in uris)
+
+
+# --------------------------------------------------------------------------- baseline
+
+def test_apply_baseline_marks_findings_and_inventory(realistic: dict) -> None:
+    new = completed(realistic)
+    old = copy.deepcopy(new)
+    dropped = old["findings"].pop(0)  # _ga pre-consent: "new" now
+    gone = dict(old["findings"][0], id="0123456789ab", message="fixed since")
+    old["findings"].append(gone)
+    old["states"][0]["pages"][0]["cookies"].append(dict(old["states"][0]["pages"][0]["cookies"][0], name="_old_cookie"))
+    out = apply_baseline(new, old, path="reports/old/report.json")
+    assert out is new  # marked in place (the CLI relies on it) and returned
+    marks = {f["id"]: f["baseline"] for f in out["findings"]}
+    assert marks[dropped["id"]] == "new"
+    assert sum(m == "new" for m in marks.values()) == 1 and sum(m == "unchanged" for m in marks.values()) == len(marks) - 1
+    assert [g["id"] for g in out["baseline"]["gone"]] == ["0123456789ab"]
+    assert out["baseline"]["path"] == "reports/old/report.json"
+    cookies = {(c["name"], c["status"]) for c in out["baseline"]["inventory"]["cookies"]}
+    assert ("_old_cookie", "gone") in cookies and ("_ga", "unchanged") in cookies
+    assert {v["status"] for v in out["baseline"]["inventory"]["vendors"]} == {"unchanged"}
+
+
+def test_baseline_gone_in_unreached_state_is_unverified(realistic: dict) -> None:
+    old = completed(realistic)
+    old["states"].append({"state": "withdraw", "reached": True, "error": None, "pages": [realistic["states"][0]["pages"][0]]})
+    old["findings"].append({"id": "aaaaaaaaaaaa", "rule": "withdraw-not-respected", "severity": "violation",
+                            "state": "withdraw", "subject": {"kind": "cookie", "name": "_ga"}, "message": "x", "pages": []})
+    out = apply_baseline(realistic, old)
+    gone = [g for g in out["baseline"]["gone"] if g["id"] == "aaaaaaaaaaaa"][0]
+    assert gone["unverified"] is True and gone["baseline"] == "gone"
+
+
+def test_diff_reports_and_format(realistic: dict, hostile: dict) -> None:
+    old = completed(realistic)
+    new = copy.deepcopy(old)
+    new["findings"] = new["findings"][2:]
+    new["states"][2]["pages"][0]["cookies"].append(dict(new["states"][2]["pages"][0]["cookies"][0], name="_new_one"))
+    d = diff_reports(old, new)
+    assert len(d["findings"]["gone"]) == 2 and d["findings"]["new"] == []
+    assert len(d["findings"]["unchanged"]) == len(new["findings"])
+    assert [c["name"] for c in d["cookies"] if c["status"] == "new"] == ["_new_one"]
+    text = format_diff(d, "text")
+    assert "Gone findings (2)" in text and "new: _new_one (.micropep.com)" in text
+    md = format_diff(d, "md")
+    assert "### Gone findings (2)" in md and "\\_new\\_one" in md
+    with pytest.raises(ValueError):
+        format_diff(d, "html")
+    # hostile strings in a diff: no control characters in text, escaped in Markdown
+    hd = diff_reports({**hostile, "findings": []}, hostile)
+    assert "\x01" not in format_diff(hd, "text")
+    assert "<img" not in format_diff(hd, "md")
+
+
+def test_baseline_rendered_in_html_and_markdown(tmp_path: Path, realistic: dict) -> None:
+    old = completed(realistic)
+    old["findings"] = old["findings"][1:] + [dict(old["findings"][1], id="0123456789ab")]
+    out = apply_baseline(completed(realistic), old, path="reports/old/report.json")
+    render_all(out, tmp_path, ["html", "md"])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert 'id="baseline"' in html and "reports/old/report.json" in html and 'class="badge base-new"' in html
+    assert "1 new, 1 gone" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- manifest
+
+def test_manifest_hashes_every_file(tmp_path: Path, realistic: dict) -> None:
+    render_all(realistic, tmp_path, FORMATS)
+    add_screenshots(tmp_path, realistic)
+    command = ["cookie-scanner", "scan", "https://www.micropep.com/"]
+    path = write_manifest(tmp_path, realistic, command=command, declaration_sha256="ab" * 32)
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    on_disk = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert [f["path"] for f in manifest["files"]] == on_disk
+    assert any(f["path"].startswith("screenshots/") for f in manifest["files"])
+    for f in manifest["files"]:
+        data = (tmp_path / f["path"]).read_bytes()
+        assert f["sha256"] == hashlib.sha256(data).hexdigest() and f["size"] == len(data)
+    assert manifest["command"] == command and manifest["declaration_sha256"] == "ab" * 32
+    assert manifest["tool"]["version"] == "0.1.0" and manifest["chromium"] == "156.0.8078.73"
+    assert manifest["rules_version"] == "9f2c41d7e0ab" and manifest["created_at"].endswith("Z")
+    assert verify_manifest(tmp_path) == []
+    (tmp_path / "report.html").write_text("tampered", encoding="utf-8")
+    (tmp_path / "extra.txt").write_text("x", encoding="utf-8")
+    os.remove(tmp_path / "summary.md")
+    assert verify_manifest(tmp_path) == ["changed: report.html", "missing: summary.md", "unlisted: extra.txt"]
+
+
+def test_manifest_defaults_from_report(tmp_path: Path, realistic: dict) -> None:
+    render_all(realistic, tmp_path, ["json"])
+    manifest = json.loads(write_manifest(tmp_path, realistic).read_text(encoding="utf-8"))
+    assert manifest["command"] == realistic["command"]
+    assert manifest["declaration_sha256"] == realistic["declaration"]["sha256"]
+
+
+def test_report_without_declaration_or_findings_renders(tmp_path: Path, realistic: dict) -> None:
+    r = completed(realistic)
+    r.update(declaration=None, findings=[], audits=[], policy=None)
+    for st in r["states"]:
+        for p in st["pages"]:
+            for c in p["cookies"] + p["storage"]:
+                c["declared_as"] = None
+    written = render_all(r, tmp_path, FORMATS)
+    assert len(written) == 9 and verdict(r) == "pass"
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "verdict--pass" in html and "No declaration was used" in html
+    minimal = {"schema_version": "1.0", "states": [], "findings": [], "complete": True}
+    render_all(minimal, tmp_path / "minimal", FORMATS)
+    assert verdict(minimal) == "pass"
+    shutil.rmtree(tmp_path / "minimal")
