@@ -466,3 +466,12 @@ def test_import_hostile_cells_stay_text():
     decl = import_declaration(html)
     assert decl["cookies"][0]["name"] == "__import__('os')"
     assert decl["cookies"][0]["purpose"] == "{{7*7}}"
+
+
+def test_buttons_count_as_a_way_to_open_the_settings():
+    text = html_to_text("<p>Manage your choices in the cookie settings.</p>"
+                        "<footer><button class='ot-sdk-show-settings'>Cookie settings</button></footer>")
+    assert text.endswith("Cookie settings [button]")
+    assert _by_rule(lint_policy(text), "policy-no-preferences-link") == []
+    assert _by_rule(lint_policy("Manage your choices in the cookie settings."),
+                    "policy-no-preferences-link") != []

@@ -48,20 +48,23 @@ POSTAL = _family(r"\b\d{5}\b", r"\b(?:BP|CS|TSA)\s*\d+", r"\b[A-Z]{1,2}\d[A-Z\d]
 # Lead-ins that promise an address. Postal ones may be followed by a name and
 # address lines; the others must be followed by an e-mail, a URL or a form.
 CONTACT_LEADINS = _family(
-    r"\bby (?:sending )?(?:an |a )?e-?mail (?:to|at)(?: us)?(?: at)?(?: the following (?:e-?mail )?address)?\s*:",
+    r"\b(?:by (?:sending (?:us )?)?|send(?:ing)? (?:us )?)(?:an |a )?e-?mail (?:to|at)(?: us)?(?: at)?"
+    r"(?: the following (?:e-?mail )?address)?\s*:",
     r"\b(?:at|to) the following (?:e-?mail |postal |electronic )?address\s*:",
     r"\b(?:e-?mail|write to|contact|reach) (?:us|him|her|them)(?: at| on| via)?\s*:",
     r"\b(?:e-?mail(?: address)?|adresse (?:e-?mail|électronique|mail|de courriel))\s*:",
     rf"\bpar (?:e-?mail|courriel|mail|courrier électronique) (?:à|a|au|envoyé à)(?: l{_APOS}adresse(?: suivante)?)?\s*:",
-    rf"\bà l{_APOS}adresse (?:suivante|e-?mail|électronique|postale)(?: suivante)?\s*:",
+    rf"\bà l{_APOS}adresse(?: (?:suivante|e-?mail|électronique|postale))?(?: suivante)?\s*:",
     r"\ben (?:envoyant|adressant) un (?:e-?mail|courriel|mail) à\s*:",
     r"\ben (?:nous )?écrivant à\s*:",
 )
-POSTAL_LEADIN = re.compile(r"postal|postale|writing|écrivant|courrier(?! électronique)", re.I)
+# Lead-ins that name e-mail need an e-mail/URL/form right after; the others
+# ("at the following address:", "by writing to us at:") may also be followed by a postal address.
+EMAIL_LEADIN = re.compile(r"e-?mail|courriel|électronique|\bmail\b", re.I)
 # Two alternatives with nothing between them: the address was deleted.
 EITHER_OR = _family(r"\b(?:with|by|via|using|at) either\s+or\b", r"\bsoit\s+ou\b")
 # A link whose target vanished, leaving an opening bracket: "Contact – X ( or".
-DANGLING_BRACKET = re.compile(r"[^\s(]\s\(\s*(?=(?:or|ou)\b|$)", re.I | re.M)
+DANGLING_BRACKET = re.compile(r"[^\s(]\s\((?:\s+(?=(?:or|ou)\b)|[ \t]*$)", re.I | re.M)
 
 # --- controller ---------------------------------------------------------------
 LEGAL_FORM = _family(
@@ -73,7 +76,8 @@ REGISTERED = _family(
     r"\bregistered (?:office|address|seat|at|in|with|under)\b", r"\bhead office\b",
     r"\bcompany (?:number|registration|no\b)", r"\bRCS\b", r"\bSIRE[NT]\b", r"\bsiège social\b",
     r"\bimmatriculée?\b", r"\bcapital (?:social )?de\b", r"\bshare capital\b", r"\bCompanies House\b",
-    r"\bVAT (?:number|no)\b", r"\bHandelsregister\b", r"\bKvK\b")
+    r"\bVAT (?:number|no)\b", r"\bHandelsregister\b", r"\bKvK\b", r"\bheadquarter\w*\b",
+    r"\bprincipal place of business\b")
 GROUP_VAGUENESS = _family(r"\band (?:all )?its (?:subsidiaries|affiliates|group companies)\b",
                           r"\bet (?:toutes )?ses filiales\b", r"\bdata controller\b",
                           r"\bresponsable (?:du|des) traitements?\b")
@@ -155,7 +159,7 @@ NAMED_ORG = _family(*NON_EEA_VENDORS.values(),
                     r"\b(?:OVH\w*|Scaleway|Brevo|Sendinblue|Matomo|Piwik PRO|AT Internet|Piano|Axeptio|Didomi|"
                     r"Cookiebot|Usercentrics|OneTrust|Hotjar|Typeform|Qonto|Payfit|Pipedrive|Personio|"
                     r"Welcome to the Jungle|Teamtailor|Lemlist|Webflow|WordPress|Wix|Squarespace|Shopify)\b",
-                    LEGAL_FORM.pattern)
+                    f"(?-i:{LEGAL_FORM.pattern})")  # "SA", "SE" only in capitals
 
 # --- retention ---------------------------------------------------------------
 RETENTION_CONTEXT = _family(r"\bretain\w*\b", r"\bretention\b", r"\bkeep\b|\bkept\b", r"\bstored? for\b",
@@ -197,6 +201,7 @@ WITHDRAWAL = _family(
     r"\b(?:droit de|pouvez|pourrez|possibilité de)\W+(?:\w+\W+){0,4}?retirer\b",
     r"\bretirer (?:votre|son) consentement à tout moment\b",
     r"\bretrait (?:de votre|du) consentement\b")
+WITHDRAW_HINT = _family(r"\bwithdraw\w*\b", r"\bretir\w*\b")  # where to point when withdrawal is missing
 COMPLAINT = _family(r"\b(?:lodge|file|make|submit|bring) a complaint\b", r"\bcomplaint (?:with|to)\b",
                     r"\b(?:réclamation|plainte) auprès\b", r"\bintroduire une réclamation\b",
                     r"\bsaisir la CNIL\b", r"\badresser une réclamation\b")
@@ -214,6 +219,7 @@ KNOWN_COOKIE_NAMES = _family(
     r"\b_clsk\b", r"\b_uet\w+", r"\bwp-settings-\w+", r"\bwordpress_\w+", r"\bcsrftoken\b", r"\bsessionid\b",
     r"\bxsrf-token\b", r"\bXSRF-TOKEN\b", r"\blang\b", r"\btarteaucitron\b", flags=re.MULTILINE)
 GENERIC_COOKIE_NAME = re.compile(r"(?<![\w@./-])_{1,2}[A-Za-z][\w-]{1,40}\b|\b[a-z]+(?:_[a-z0-9]+){1,4}\b")
+COOKIE_CATEGORY_HINT = _family(r"\bcategor\w*\b", r"\bcatégor\w*\b")
 COOKIE_LIST_POINTER = _family(r"\bcookie (?:policy|declaration|list|notice|table)\b", r"\blist of (?:the )?cookies\b",
                               r"\bliste des (?:cookies|traceurs)\b", r"\bpolitique (?:de |des |relative aux )?cookies\b",
                               r"\bpolitique de gestion des cookies\b")
@@ -308,10 +314,12 @@ class _Doc:
 
     def quote(self, start: int, end: int, limit: int = 200) -> str:
         """The words of text[start:end], never starting or ending mid-word."""
-        while 0 < start < end and self.text[start - 1].isalnum() and self.text[start].isalnum():
-            start += 1
-        while start < end < len(self.text) and self.text[end - 1].isalnum() and self.text[end].isalnum():
-            end -= 1
+        if 0 < start < end and not self.text[start - 1].isspace():  # cut inside a word
+            space = self.text.find(" ", start, end)
+            start = space + 1 if space >= 0 else start
+        if start < end < len(self.text) and not self.text[end].isspace():
+            space = self.text.rfind(" ", start, end)
+            end = space if space > start else end
         words = " ".join(self.text[start:end].split())
         return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
@@ -379,10 +387,10 @@ def check_empty_contact(doc: _Doc) -> list[Finding]:
     out: list[Finding] = []
     for m in _matches(CONTACT_LEADINS, doc.text):
         after = doc.text[m.end():m.end() + 300]
-        if POSTAL_LEADIN.search(m.group(0)):
-            if POSTAL.search(after[:250]) or _has_channel(after[:250]):
+        if EMAIL_LEADIN.search(m.group(0)):
+            if _has_channel(after.lstrip()[:80]):
                 continue
-        elif _has_channel(after.lstrip()[:80]):
+        elif POSTAL.search(after[:250]) or _has_channel(after[:250]):
             continue
         s, _ = doc.sentence(m.start(), m.end())
         tail = " ".join(after.split("\n", 1)[0].split()[:2])  # what actually follows, if anything
@@ -633,7 +641,7 @@ NO_WITHDRAWAL = _meta(
 def check_withdrawal(doc: _Doc) -> list[Finding]:
     if WITHDRAWAL.search(doc.text):
         return []
-    hint = re.search(r"\bwithdraw\w*\b[^.\n]{0,40}|\bretir\w*\b[^.\n]{0,40}", doc.text, re.I)
+    hint = WITHDRAW_HINT.search(doc.text)
     return [doc.finding_at(NO_WITHDRAWAL, "withdrawal of consent",
                            "The policy never says that consent can be withdrawn at any time, or how.", hint)]
 
@@ -682,7 +690,7 @@ def check_cookie_list(doc: _Doc) -> list[Finding]:
             return [doc.finding_at(NO_COOKIE_LIST, "cookie list",
                                    f"No cookie {missing} are listed here; check the linked cookie page.", m,
                                    severity="info")]
-    hint = COOKIE_LIST_POINTER.search(doc.text) or re.search(r"\bcategor\w*\b", doc.text, re.I)
+    hint = COOKIE_LIST_POINTER.search(doc.text) or COOKIE_CATEGORY_HINT.search(doc.text)
     return [doc.finding_at(NO_COOKIE_LIST, "cookie list",
                            f"The policy describes cookies but lists no cookie {missing}.", hint)]
 
@@ -691,7 +699,7 @@ NO_COOKIE_REFUSAL = _meta(
     "policy-no-cookie-refusal", "warning", "How to refuse cookies not explained",
     "Readers must learn that non-essential cookies need their consent, that they can refuse them, and what "
     "refusing changes.",
-    "CNIL LD 2020-091 §§24-25; CNIL Reco 2020-092 §2.1-2.3; GDPR art. 4(11), 7",
+    "CNIL LD 2020-091 §§24-25; CNIL Reco 2020-092 pts 2.1-2.3; GDPR art. 4(11), 7",
     "Explain that refusing is as easy as accepting (\"Reject all\" button), that refusal has no effect on access "
     "to the site, and what stops working if functional cookies are refused.")
 

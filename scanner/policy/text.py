@@ -5,10 +5,11 @@ or an http(s) URL. URLs are never fetched here: the caller injects `fetch`
 (`url -> html`, normally backed by the scanner's Chromium).
 
 HTML becomes readable text: headings, paragraphs, list items and table rows
-stay on their own lines, links keep their target as `text (url)` so the
-linter can tell a link from a bare mention, and scripts, styles, navigation
-menus and cookie-banner overlays are dropped. Page text is only ever read as
-text.
+stay on their own lines (cells joined by " | "), links keep their target as
+`text (url)` (`text [link]` for script links, `text [button]` for buttons) so
+the linter can tell a link from a bare mention. Scripts, styles, navigation
+menus and cookie-banner overlays are dropped; footers are kept. Page text is
+only ever read as text.
 """
 from __future__ import annotations
 
@@ -183,6 +184,8 @@ def _walk(root: Tag) -> str:
                 target = _link_target(node)
                 if target and (not in_cell or target.startswith(" [") or "@" in target):
                     out.append(target)  # table cells keep only mail and script links
+            elif name == "button":
+                out.append(" [button]")  # a control the reader can use, e.g. "Cookie settings"
             out.append(_PARA if name in PARAGRAPHS else _LINE if name in LINES else "")
             continue
         if _is_noise(node):
