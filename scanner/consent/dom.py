@@ -80,7 +80,7 @@ def text_pattern(phrases: list[str], exact: bool) -> re.Pattern:
     return re.compile(rf"(?:{alternatives})", re.IGNORECASE)
 
 
-async def find_by_text(page, phrases: list[str], *, within: str | None = None):
+async def find_by_text(page, phrases: list[str], *, within: str | None = None, exclude: list[str] | None = None):
     """A visible button or link whose accessible name matches one of `phrases`
     (exact phrase first, then containing), searched in every frame."""
     if not phrases:
@@ -95,8 +95,13 @@ async def find_by_text(page, phrases: list[str], *, within: str | None = None):
                     count = await loc.count()
                     for i in range(min(count, 5)):
                         el = loc.nth(i)
-                        if await el.is_visible():
-                            return el
+                        if not await el.is_visible():
+                            continue
+                        if not exact and exclude:
+                            name = (await el.inner_text(timeout=1000)).lower()
+                            if any(word in name for word in exclude):
+                                continue
+                        return el
             except Exception:
                 continue
     return None

@@ -137,9 +137,9 @@ class ConsentEngine:
 
     async def _generic_banner(self) -> dict | None:
         words = self.generic
-        accept = await find_by_text(self.page, _phrases(words, "accept_all"))
-        reject = await find_by_text(self.page, _phrases(words, "reject_all"))
-        settings = await find_by_text(self.page, _phrases(words, "open_settings"))
+        accept = await find_by_text(self.page, _phrases(words, "accept_all"), exclude=_excluded(words, "accept_all"))
+        reject = await find_by_text(self.page, _phrases(words, "reject_all"), exclude=_excluded(words, "reject_all"))
+        settings = await find_by_text(self.page, _phrases(words, "open_settings"), exclude=_excluded(words, "open_settings"))
         if accept is None and reject is None:
             return None
         return {"shown": True, "accept_on_first_layer": accept is not None,
@@ -320,7 +320,7 @@ class ConsentEngine:
         return True
 
     async def _generic_click(self, action: str, outcome: Outcome) -> bool:
-        el = await find_by_text(self.page, _phrases(self.generic, action))
+        el = await find_by_text(self.page, _phrases(self.generic, action), exclude=_excluded(self.generic, action))
         if el is None:
             return False
         try:
@@ -389,10 +389,15 @@ class ActionFailed(Exception):
 
 
 def _phrases(words: dict, action: str) -> list[str]:
-    entry = (words or {}).get(action) or {}
+    words = words or {}
+    entry = (words.get("actions") or {}).get(action) or words.get(action) or {}
     if isinstance(entry, list):
         return [str(p) for p in entry]
     out: list[str] = []
     for phrases in entry.values() if isinstance(entry, dict) else []:
         out.extend(str(p) for p in phrases or [])
     return out
+
+
+def _excluded(words: dict, action: str) -> list[str]:
+    return [str(p).lower() for p in ((words or {}).get("exclude_if_contains") or {}).get(action) or []]
