@@ -47,7 +47,9 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                 cmp_id = (first or {}).get("cmp")
                 recipe = next((r for r in recipes if r.id == cmp_id), None)
                 from .consent.engine import default_mapping
-                states = list(default_states(mapping or default_mapping(recipe)))
+                per_category = mapping or (default_mapping(recipe) if recipe and recipe.toggle
+                                           and recipe.has("open_settings") else {})
+                states = list(default_states(per_category))
                 result["options"]["states"] = states
             for name in states:
                 if name == "none" and first is not None:
