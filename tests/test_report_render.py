@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -26,7 +25,6 @@ from scanner.report import (DEFAULT_FORMATS, FILENAMES, FORMATS, ReportError, ap
                             verify_manifest, write_json, write_manifest)
 from scanner.report.csv import COLUMNS, neutralise
 from scanner.report.html import safe_href, safe_local
-from scanner.report.junit import build_junit
 from scanner.report.markdown import md_escape
 from scanner.report.matrix import build_matrix, check_declaration, human_duration, proposed_declaration
 from scanner.report.sarif import build_sarif
@@ -241,6 +239,10 @@ def test_consent_matrix_cells(realistic: dict) -> None:
     assert cells("storage", "yt-remote-device-id", "https://www.youtube.com")[0] == "not-allowed"
     assert cells("vendor", "Google Analytics", "region1.google-analytics.com")[:3] == ["not-allowed", "not-allowed",
                                                                                         "allowed"]
+    # vendors: judged on tracking requests only; a loader/banner request alone is just "present"
+    assert cells("vendor", "HubSpot", "js.hs-analytics.net, js.hs-banner.com, js.hs-scripts.com")[:4] == [
+        "present", "present", "allowed", "not-allowed"]
+    assert cells("vendor", "Cloudflare", "cdnjs.cloudflare.com")[:4] == ["allowed"] * 4
     # a cookie the browser refused (stored=false) is never "present"
     assert not any(r.name == "IDE" for r in m.rows)
     # no cell of an unreached state may look allowed
@@ -655,11 +657,12 @@ def test_baseline_rendered_in_html_and_markdown(tmp_path: Path, realistic: dict)
 def test_manifest_hashes_every_file(tmp_path: Path, realistic: dict) -> None:
     render_all(realistic, tmp_path, FORMATS)
     add_screenshots(tmp_path, realistic)
+    (tmp_path / ".report.json.abc123").write_text("left by an interrupted write", encoding="utf-8")
     command = ["cookie-scanner", "scan", "https://www.micropep.com/"]
     path = write_manifest(tmp_path, realistic, command=command, declaration_sha256="ab" * 32)
     manifest = json.loads(path.read_text(encoding="utf-8"))
     on_disk = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")
-                     if p.is_file() and p.name != "manifest.json")
+                     if p.is_file() and p.name != "manifest.json" and not p.name.startswith("."))
     assert [f["path"] for f in manifest["files"]] == on_disk
     assert any(f["path"].startswith("screenshots/") for f in manifest["files"])
     for f in manifest["files"]:

@@ -1,0 +1,96 @@
+"""Audits and declarations on local sites: each finding fires where it should, not where it should not."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scanner.declaration import load_declaration
+from scanner.errors import UsageError
+from conftest import TESTS, page_items, run_cli, scan_site
+
+DECLARATIONS = TESTS / "fixtures" / "declarations"
+
+
+def rules_of(result):
+    return {(f["rule"], f["state"], f["subject"]["name"]) for f in result["findings"]}
+
+
+def test_refused_set_cookie_is_recorded_with_reason(sites_server):
+    result = scan_site(sites_server, "https://www.refused.test/", states=("none",))
+    cookies = page_items(result, "none", "cookies")
+    refused = [c for c in cookies if c["name"] == "tracker_id"][0]
+    assert refused["stored"] is False and refused["set_by"] == "header"
+    assert any("SameSite" in r or "Secure" in r for r in refused["blocked_reasons"]), refused["blocked_reasons"]
+    assert refused["requested_lifetime_s"] == 63072000
+    ok = [c for c in cookies if c["name"] == "ok"][0]
+    assert ok["stored"] is True and ok["blocked_reasons"] == []
+
+
+def test_no_reject_option_fires_on_accept_only_banner(sites_server):
+    result = scan_site(sites_server, "https://www.accept-only.test/", states=("none",))
+    banner = result["states"][0]["banner"]
+    assert banner["shown"] and banner["accept_on_first_layer"] and not banner["reject_on_first_layer"]
+    assert any(f["rule"] == "no-reject-option" for f in result["findings"])
+
+
+def test_no_reject_option_silent_when_reject_is_offered(demo_server):
+    from scanner import ScanOptions, scan
+    result = scan(ScanOptions(url="https://www.micropep.com/", states=("none",), resolve=(demo_server.resolve_rule(),),
+                              ignore_https_errors=True))
+    assert result["states"][0]["banner"]["reject_on_first_layer"] is True
+    assert not any(f["rule"] == "no-reject-option" for f in result["findings"])
+
+
+def test_custom_selectors_prechecked_categories_and_declared_cookies(sites_server):
+    decl = load_declaration(DECLARATIONS / "preticked.yaml")
+    from scanner import ScanOptions, scan
+    result = scan(ScanOptions(url="https://www.preticked.test/", states=("none", "reject", "only:statistics"),
+                              resolve=(sites_server.resolve_rule(),), ignore_https_errors=True), declaration=decl)
+    states = {s["state"]: s for s in result["states"]}
+    assert all(s["reached"] for s in states.values()), [(s["state"], s["error"]) for s in result["states"]]
+    assert states["reject"]["cmp"] == "custom" and states["reject"]["verified_by"].startswith("custom readback")
+    assert states["only:statistics"]["banner"]["prechecked"] == ["stats", "ads"]
+    rules = rules_of(result)
+    assert ("pre-ticked-choice", None, "stats") in rules and ("pre-ticked-choice", None, "ads") in rules
+    names = {c["name"] for c in page_items(result, "only:statistics", "cookies")}
+    assert "_ga" in names and "_fbp" not in names
+    ga = [c for c in page_items(result, "only:statistics", "cookies") if c["name"] == "_ga"][0]
+    assert ga["category_source"] == "declared" and ga["declared_as"] == "statistics"
+    # declared consent record: never flagged; declared cookie: not "undeclared"
+    assert not [r for r in rules if r[2] in ("mychoice", "_ga") and r[0] in ("undeclared-cookie", "post-reject-cookie")]
+    assert ("declared-not-observed", None, "_fb[a-z]") in rules
+
+
+def test_micropep_demo_declares_no_cookie_so_every_tracker_is_undeclared(demo_none):
+    # demo_none was scanned without a declaration: no undeclared-* findings can exist
+    assert not [f for f in demo_none["findings"] if f["rule"].startswith("undeclared")]
+    assert {"pre-consent-cookie", "pre-consent-request", "pre-consent-storage", "excessive-lifetime"} <= {
+        f["rule"] for f in demo_none["findings"]}
+    consent_cookies = [f for f in demo_none["findings"] if f["subject"]["name"] in ("__cf_bm", "mp-theme")
+                       and f["rule"].startswith("pre-consent")]
+    assert consent_cookies == []   # a security cookie and a UI preference are exempt
+
+
+@pytest.mark.parametrize("text, message", [
+    ("site: {name: x}\nbogus: 1\n", ":2: unknown key 'bogus'"),
+    ("categories:\n  - {id: a, purposes: [necessary]}\ncookies:\n  - {name: '(', match: regex, category: a}\n", ":4: bad regular expression"),
+    ("categories:\n  - {id: a, purposes: [necessary]}\ncookies:\n  - {name: x, category: nope}\n", ":4: unknown category 'nope'"),
+    ("categories:\n  - {id: a, purposes: [tracking]}\n", ":2: unknown purpose 'tracking'"),
+    ("site: [unclosed\n", "invalid YAML"),
+])
+def test_declaration_errors_name_file_and_line(tmp_path, text, message):
+    path = tmp_path / "site.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        load_declaration(path)
+    assert message in str(info.value) and str(path) in str(info.value)
+    proc = run_cli("scan", "https://www.example.com/", "--declaration", str(path))
+    assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_shipped_micropep_declaration_is_valid():
+    decl = load_declaration(TESTS.parent / "rules" / "sites" / "micropep.yaml")
+    assert set(decl.categories) == {"required", "functional", "marketing"}
+    assert decl.categories["marketing"]["purposes"] == ["analytics"]       # the policy describes statistics
+    assert decl.cookies == [] and decl.consent_mapping()["marketing"] == ["advertisement"]
