@@ -117,7 +117,7 @@ class Declaration:
             return {"name": i.name, "match": i.match, "provider": i.provider, "category": i.category,
                     "duration_s": i.duration_s, "purpose": i.purpose}
         return {
-            "name": self.name, "path": str(self.path), "sha256": self.sha256,
+            "name": self.name, "path": _display_path(self.path), "sha256": self.sha256,
             "categories": [{"id": k, **{kk: v.get(kk) for kk in ("label", "essential", "purposes", "description", "policy_quote")}}
                            for k, v in self.categories.items()],
             "cookies": [item(c) for c in self.cookies], "storage": [item(s) for s in self.storage],
@@ -206,3 +206,10 @@ def _item(path: Path, item: dict, categories: dict, section: str) -> DeclaredIte
     return DeclaredItem(name=name, match=match, category=category, provider=item.get("provider"),
                         duration_s=duration_s, duration=item.get("duration"), purpose=item.get("purpose"),
                         domain=item.get("domain"), pattern=pattern)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -13,15 +13,7 @@ from .registry import AUDITS, Findings
 __all__ = ["AUDITS", "annotate_and_audit", "needs_consent", "verdict"]
 
 
-def verdict(result: dict) -> str:
-    if not result.get("complete") or not all(s.get("reached") for s in result.get("states") or []):
-        return "incomplete"
-    severities = {f["severity"] for f in result.get("findings") or []}
-    if "violation" in severities:
-        return "violations"
-    if "warning" in severities:
-        return "warnings"
-    return "pass"
+from ..report import verdict  # one definition of the verdict, shared with the renderers
 
 
 def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[dict] | None = None) -> dict:

@@ -15,7 +15,7 @@ Public API:
     verdict(report) -> "pass" | "violations" | "warnings" | "incomplete"
     exit_code(report, fail_on) -> 0 | 1 | 3
     render_markdown(report) -> str
-    apply_baseline(report, baseline_report, *, path=None) -> dict
+    apply_baseline(report, baseline_report, *, path=None) -> dict   (marks report in place)
     diff_reports(old, new) -> dict, format_diff(diff, fmt="text") -> str
 
 See docs/report-format.md for the report.json contract and every output file.
@@ -83,21 +83,26 @@ def write_json(report: Report, path: Path | str) -> Path:
 
 
 def load_report(path: Path | str) -> Report:
-    """Read a report.json; ReportError unless it is a schema 1.x report."""
+    """Read a report.json; ReportError unless it is a schema 1.x report.
+
+    The message is one line and does not repeat the path (callers prefix it).
+    """
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ReportError(f"{p}: no such file") from None
+        raise ReportError("no such file") from None
     except IsADirectoryError:
-        raise ReportError(f"{p}: is a folder, not a report.json") from None
+        raise ReportError("is a folder, not a report.json") from None
+    except OSError as exc:
+        raise ReportError(f"cannot read: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"{p}: not a JSON report ({exc.__class__.__name__}: {exc})".splitlines()[0]) from None
+        raise ReportError(f"not a JSON report ({exc.__class__.__name__}: {exc})".splitlines()[0]) from None
     if not isinstance(data, dict) or "schema_version" not in data:
-        raise ReportError(f"{p}: not a cookie-scanner report (no schema_version)")
+        raise ReportError("not a cookie-scanner report (no schema_version)")
     version = str(data["schema_version"])
     if version.split(".")[0] != SCHEMA_MAJOR:
-        raise ReportError(f"{p}: report schema_version {version} is not supported (this version reads {SCHEMA_MAJOR}.x)")
+        raise ReportError(f"report schema_version {version} is not supported (this version reads {SCHEMA_MAJOR}.x)")
     return data
 
 

@@ -9,7 +9,6 @@ the new scan is not evidence of a fix: it is marked `"unverified": true`.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from . import verdict
@@ -71,7 +70,8 @@ def _compare(old: dict[tuple, dict], new: dict[tuple, dict], unreached: set[str]
                 gone["unverified"] = True
             out.append(gone)
     order = {"new": 0, "gone": 1, "unchanged": 2}
-    return sorted(out, key=lambda i: (order[i["status"]], str(i.get("name") or i.get("key")), str(i.get("domain") or i.get("origin") or "")))
+    return sorted(out, key=lambda i: (order[i["status"]], str(i.get("name") or i.get("key")),
+                                      str(i.get("domain") or i.get("origin") or "")))
 
 
 def inventory_diff(old: Report, new: Report) -> dict[str, list[dict[str, Any]]]:
@@ -99,8 +99,8 @@ def _gone_findings(old: Report, new: Report) -> list[dict[str, Any]]:
 
 
 def apply_baseline(report: Report, baseline_report: Report, *, path: str | None = None) -> Report:
-    """A copy of `report` with findings marked new / unchanged and a `baseline` section."""
-    out = copy.deepcopy(report)
+    """Mark `report` IN PLACE (findings new / unchanged, a `baseline` section) and return it."""
+    out = report
     before = {f.get("id") for f in baseline_report.get("findings") or []}
     for f in out.get("findings") or []:
         f["baseline"] = "unchanged" if f.get("id") in before else "new"
@@ -179,7 +179,7 @@ def format_diff(diff: dict[str, Any], fmt: str = "text") -> str:
     lines += ["", f"Unchanged findings: {len(diff['findings']['unchanged'])}"]
     for kind, label in (("cookies", "Cookies"), ("storage", "Storage"), ("vendors", "Vendors")):
         changed = [i for i in diff[kind] if i["status"] != "unchanged"]
-        lines += ["", f"{'### ' if md else ''}{label}: "
-                  f"{sum(i['status'] == 'new' for i in changed)} new, {sum(i['status'] == 'gone' for i in changed)} gone"]
+        new_count = sum(i["status"] == "new" for i in changed)
+        lines += ["", f"{'### ' if md else ''}{label}: {new_count} new, {len(changed) - new_count} gone"]
         lines += [f"{bullet}{i['status']}: {_item_line(kind, i, esc)}" for i in changed]
     return "\n".join(lines) + "\n"

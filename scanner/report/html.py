@@ -51,6 +51,8 @@ _EVIDENCE_LABELS = {
     "limit_s": "Recommended maximum", "declared_s": "Lifetime stated in the policy", "frame_url": "Frame",
     "url": "Request", "screenshot": "Screenshot", "quote": "Quote", "policy_url": "Policy page",
     "declared_as": "Declared category", "blocked_reasons": "Browser refused because",
+    "initiator_url": "Initiated by", "first_seen_state": "First seen in state", "set_by": "Set by (how)",
+    "category_source": "Category from",
 }
 
 
@@ -89,6 +91,15 @@ class Evidence:
     href: str | None = None
     image: str | None = None
     detail: str = ""
+
+    @property
+    def wide(self) -> bool:
+        """URLs, images and long texts take a whole line; short facts flow in columns."""
+        return bool(self.href or self.image) or len(self.text) > 40
+
+    @property
+    def order(self) -> int:
+        return 2 if self.image or self.label == "Screenshot" else (0 if self.wide else 1)
 
 
 @dataclass
@@ -181,6 +192,8 @@ def _evidence(key: str, value: Any) -> Evidence:
     if key == "screenshot" or key.endswith("_screenshot"):
         path = safe_local(value)
         return Evidence(label, _s(value), href=path, image=path)
+    if isinstance(value, bool) or value is None:
+        return Evidence(label, {True: "yes", False: "no", None: "—"}[value])
     if isinstance(value, (list, tuple)):
         text = ", ".join(_s(v) for v in value)
     elif isinstance(value, dict):
@@ -193,7 +206,7 @@ def _evidence(key: str, value: Any) -> Evidence:
 def _finding_view(f: dict, report: Report) -> FindingView:
     subject = f.get("subject") or {}
     pages = [Link(_s(p), safe_href(p)) for p in f.get("pages") or ([f["page"]] if f.get("page") else [])]
-    evidence = [_evidence(str(k), v) for k, v in (f.get("evidence") or {}).items()]
+    evidence = sorted((_evidence(str(k), v) for k, v in (f.get("evidence") or {}).items()), key=lambda e: e.order)
     state = f.get("state")
     return FindingView(
         _s(f.get("id")), _s(f.get("rule")), _s(f.get("severity")), state,
@@ -283,8 +296,6 @@ def build_context(report: Report) -> dict[str, Any]:
         "hosts": host_rows(report),
         "baseline": base,
         "baseline_gone": [_finding_view(f, report) for f in (base or {}).get("gone") or []],
-        "human_duration": human_duration,
-        "state_label": lambda s: state_label(str(s), report),
     }
 
 

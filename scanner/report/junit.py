@@ -38,12 +38,14 @@ def _describe(findings: list[dict]) -> str:
     lines = []
     for f in findings:
         pages = ", ".join(str(p) for p in f.get("pages") or ([f["page"]] if f.get("page") else []))
-        lines.append(f"[{f.get('severity')}] {_subject(f)}: {f.get('message', '')}" + (f"\n    pages: {pages}" if pages else ""))
+        line = f"[{f.get('severity')}] {_subject(f)}: {f.get('message', '')}"
+        lines.append(line + (f"\n    pages: {pages}" if pages else ""))
     return "\n".join(lines)
 
 
 def _testcase(suite: ET.Element, state: str, rule: str, findings: list[dict], skipped_reason: str | None) -> str:
-    case = ET.SubElement(suite, "testcase", classname=xml_text(f"cookie-scanner.{state}"), name=xml_text(rule), time="0")
+    case = ET.SubElement(suite, "testcase", classname=xml_text(f"cookie-scanner.{state}"), name=xml_text(rule),
+                         time="0")
     failing = [f for f in findings if f.get("severity") in _FAILING]
     outcome = "passed"
     if failing:

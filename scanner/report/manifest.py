@@ -4,8 +4,9 @@
      "declaration_sha256": "..." | null, "command": [...], "site": "...",
      "files": [{"path": "report.json", "sha256": "...", "size": 1234}, ...]}
 
-Paths are relative, "/"-separated and sorted; manifest.json itself and temporary
-files (".*.tmp", left behind by an interrupted atomic write) are not listed.
+Paths are relative, "/"-separated and sorted; manifest.json itself and hidden
+files (".report.json.x1y2.tmp": what an interrupted atomic write leaves behind)
+are not listed.
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _listed(out_dir: Path) -> list[Path]:
         if not p.is_file() or p.is_symlink():
             continue
         rel = p.relative_to(out_dir)
-        if rel.as_posix() == MANIFEST or (p.name.startswith(".") and p.name.endswith(".tmp")):
+        if rel.as_posix() == MANIFEST or any(part.startswith(".") for part in rel.parts):
             continue
         files.append(p)
     return sorted(files, key=lambda p: p.relative_to(out_dir).as_posix())

@@ -49,8 +49,9 @@ def _findings_table(report: Report) -> list[str]:
         where = subject.get("domain") or subject.get("host")
         subj = md_escape(subject.get("name"), 80) + (f" \\({md_escape(where, 60)}\\)" if where else "")
         new = " 🆕" if f.get("baseline") == "new" else ""
-        out.append(f"| {md_escape(f.get('severity'))}{new} | {md_escape(titles.get(f.get('rule')) or f.get('rule'), 80)} "
-                   f"| {md_escape(f.get('state') or '—')} | {subj} | {md_escape(f.get('message'), 200)} |")
+        title = md_escape(titles.get(f.get("rule")) or f.get("rule"), 80)
+        out.append(f"| {md_escape(f.get('severity'))}{new} | {title} | {md_escape(f.get('state') or '—')} "
+                   f"| {subj} | {md_escape(f.get('message'), 200)} |")
     if len(findings) > MAX_FINDINGS:
         out.append("")
         out.append(f"…and {len(findings) - MAX_FINDINGS} more findings: see report.html or findings.csv.")
@@ -74,7 +75,8 @@ def _matrix(report: Report) -> list[str]:
         out.append("")
         out.append(f"…and {len(rows) - MAX_MATRIX_ROWS} more rows: see report.html.")
     out.append("")
-    out.append("❌ not allowed in that state · ⚠️ unclassified item before consent · ✅ allowed · · absent · n/r state not reached")
+    out.append("❌ not allowed in that state · ⚠️ unclassified item before consent · ✅ allowed · "
+               "● contacted, no tracking request · · absent · n/r state not reached")
     return out
 
 
@@ -106,7 +108,8 @@ def render_markdown(report: Report) -> str:
     if unreached or report.get("incomplete_reasons"):
         lines += ["", "### Not tested", ""]
         for s in unreached:
-            lines.append(f"- **{md_escape(s.get('state'))}** not reached: {md_escape(s.get('error') or 'no reason given', 300)}")
+            error = md_escape(s.get("error") or "no reason given", 300)
+            lines.append(f"- **{md_escape(s.get('state'))}** not reached: {error}")
         for reason in report.get("incomplete_reasons") or []:
             if not any(str(s.get("state")) in str(reason) for s in unreached):
                 lines.append(f"- {md_escape(reason, 300)}")

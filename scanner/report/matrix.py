@@ -23,6 +23,9 @@ from typing import Any, Iterator
 Report = dict[str, Any]
 
 SEVERITIES = ("violation", "warning", "info")
+# The consent categories of the contract. Requests may carry a vendor type instead
+# ("video", "tag-manager", "cdn"...): such rows are shown, but not judged.
+CONSENT_CATEGORIES = ("necessary", "preferences", "analytics", "marketing", "unknown")
 # States in which no consent is in force: only strictly necessary items may be present.
 NO_CONSENT_STATES = frozenset({"none", "reject", "withdraw"})
 # Cell statuses, worst first.
@@ -159,6 +162,8 @@ def judge(state: str, category: str, category_source: str, declared_as: str | No
     """Status of an item PRESENT in `state` (see STATUS_ORDER)."""
     if is_essential(category, category_source):
         return "allowed"
+    if category not in CONSENT_CATEGORIES:
+        return "present"
     if state == "accept":
         return "allowed"
     if state in NO_CONSENT_STATES:
@@ -240,6 +245,17 @@ class _Acc:
     party: str = ""
     hosts: set[str] = field(default_factory=set)
     seen: dict[str, list[str]] = field(default_factory=dict)  # state -> pages
+    tracked: set[str] = field(default_factory=set)  # vendor rows: states with a tracker request
+
+
+def request_category(r: dict) -> str:
+    """The consent category of a request: `category`, else `vendor_category`; a tracker without one is unknown."""
+    for value in (r.get("category"), r.get("vendor_category")):
+        if value in CONSENT_CATEGORIES and value != "unknown":
+            return str(value)
+    if r.get("tracker"):
+        return "unknown"
+    return _text(r.get("category") or r.get("vendor_category") or "unknown")
 
 
 def _accumulate(acc: dict[tuple, _Acc], key: tuple, kind: str, name: str, scope: str, detail: str,
@@ -275,8 +291,14 @@ def build_matrix(report: Report) -> Matrix:
         if not (r.get("vendor") or r.get("tracker")):
             continue
         label = _text(r.get("vendor") or r.get("host"))
-        row = _accumulate(acc, ("vendor", label), "vendor", label, "", "", state, _text(page.get("url")), r,
-                          category_key="vendor_category")
+        row = _accumulate(acc, ("vendor", label), "vendor", label, "", "", state, _text(page.get("url")), r)
+        category = request_category(r)
+        if r.get("tracker"):
+            if not row.tracked:  # the first tracker request decides the row's category
+                row.category = category
+            row.tracked.add(state)
+        elif not row.tracked and row.category not in CONSENT_CATEGORIES:
+            row.category = category
         row.category_source = "vendor"
         row.declared_as = None
         if r.get("host"):
@@ -292,6 +314,9 @@ def build_matrix(report: Report) -> Matrix:
                 status = "not-reached"
             elif not pages:
                 status = "absent"
+            elif a.kind == "vendor" and col.state not in a.tracked:
+                # only non-tracking requests (loader, banner, CDN): not judged here, the audits do
+                status = "allowed" if a.category == "necessary" else "present"
             else:
                 status = judge(col.state, a.category, a.category_source, a.declared_as, purposes)
             cells.append(Cell(status, len(pages), pages))
@@ -401,9 +426,8 @@ def host_rows(report: Report) -> list[HostRow]:
         host = _text(r.get("host"))
         row = rows.get(host)
         if row is None:
-            row = rows[host] = HostRow(host, r.get("vendor"),
-                                       _text(r.get("vendor_category") or r.get("category") or "unknown"),
-                                       r.get("country"), bool(r.get("tracker")))
+            row = rows[host] = HostRow(host, r.get("vendor"), request_category(r), r.get("country"),
+                                       bool(r.get("tracker")))
         row.requests += 1
         row.tracker = row.tracker or bool(r.get("tracker"))
         if state not in row.states:
