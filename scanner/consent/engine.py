@@ -278,7 +278,7 @@ class ConsentEngine:
                 return False
             if await toggle_state(el) == value:
                 continue
-            clicker = recipe.toggle.get("click")
+            clicker = (recipe.toggle.get("click_off") if not value else None) or recipe.toggle.get("click")
             target = el
             if clicker:
                 target = await visible_in_frames(self.page, clicker.replace("{purpose}", purpose)) or el

@@ -77,6 +77,8 @@ def _load(directory: str) -> tuple[tuple[Recipe, ...], dict]:
             generic = data
             continue
         recipes.append(recipe_from_dict(data, path))
+    # A generic IAB TCF recipe matches any CMP exposing __tcfapi: try it after the specific ones.
+    recipes.sort(key=lambda r: r.id == "tcf-v2")
     return tuple(recipes), generic
 
 
