@@ -181,6 +181,8 @@ def _scan_options(f):
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="An earlier report.json: mark findings new/unchanged/gone."),
         click.option("--policy", help="Privacy/cookie policy (file or URL) to lint with the scan."),
+        click.option("--cookie-policy", "cookie_policy",
+                     help="Cookie-policy page (URL or file) whose cookie tables become the declaration."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -192,7 +194,7 @@ def _scan_options(f):
 @_scan_options
 @click.pass_context
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
-         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy):
+         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy, cookie_policy):
     """Scan URL and write report.json."""
     from .declaration import load_declaration
 
@@ -202,6 +204,11 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
     )
+    if cookie_policy:
+        if declaration is not None:
+            raise UsageError("use either --declaration or --cookie-policy, not both")
+        declaration = _declaration_from_cookie_policy(cookie_policy, options, out_dir or default_out_dir(url))
+        out_dir = out_dir or Path(declaration.path).parent
     ctx.exit(run_scan(options, out_dir, declaration, formats=_parse_formats(formats), csv_sep=csv_sep,
                       fail_on=fail_on, baseline_path=baseline_path, policy=policy))
 
@@ -308,6 +315,33 @@ def policy_lint(ctx, source, fmt):
     ctx.exit(1 if any(f["severity"] == "violation" for f in findings) else 0)
 
 
+def _declaration_from_cookie_policy(source: str, options: ScanOptions, out: Path):
+    """Import the published cookie tables, keep the draft beside the report, validate it."""
+    import yaml
+
+    from .declaration import load_declaration
+
+    _check_out_dir(Path(out))
+    path = Path(out) / "declaration-imported.yaml"
+    draft = _import_cookie_policy(source, options)
+    path.write_text(yaml.safe_dump(draft, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    click.echo(f"declaration imported from {source}: {path}")
+    return load_declaration(path)
+
+
+def _import_cookie_policy(source: str, options: ScanOptions | None = None) -> dict:
+    from .policy import import_declaration
+
+    if source.startswith(("http://", "https://")):
+        html = fetch_html(source, options)
+    else:
+        try:
+            html = Path(source).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from None
+    return import_declaration(html, source=source)
+
+
 @policy_group.command("import")
 @click.argument("source")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here.")
@@ -315,16 +349,7 @@ def policy_import(source, out_file):
     """Draft a site declaration (YAML) from a published cookie-policy page."""
     import yaml
 
-    from .policy import import_declaration
-
-    if source.startswith(("http://", "https://")):
-        html = fetch_html(source)
-    else:
-        try:
-            html = Path(source).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from None
-    text = yaml.safe_dump(import_declaration(html, source=source), sort_keys=False, allow_unicode=True)
+    text = yaml.safe_dump(_import_cookie_policy(source), sort_keys=False, allow_unicode=True)
     if out_file:
         out_file.write_text(text, encoding="utf-8")
         click.echo(f"declaration: {out_file}")

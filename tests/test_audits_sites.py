@@ -94,3 +94,11 @@ def test_shipped_micropep_declaration_is_valid():
     assert set(decl.categories) == {"required", "functional", "marketing"}
     assert decl.categories["marketing"]["purposes"] == ["analytics"]       # the policy describes statistics
     assert decl.cookies == [] and decl.consent_mapping()["marketing"] == ["advertisement"]
+
+
+def test_reject_as_a_faint_text_link_counts_as_no_reject_option(sites_server):
+    result = scan_site(sites_server, "https://www.small-reject.test/", states=("none",))
+    banner = result["states"][0]["banner"]
+    assert banner["reject_on_first_layer"] is True and banner["prominence"]["equal"] is False
+    finding = [f for f in result["findings"] if f["rule"] == "no-reject-option"][0]
+    assert "less prominent" in finding["message"] and "text link" in finding["message"]

@@ -324,10 +324,17 @@ def banner_missing(result, declaration, findings):
 def no_reject(result, declaration, findings):
     none = next((s for s in result["states"] if s["state"] == "none" and s.get("reached")), None)
     banner = (none or {}).get("banner") or {}
-    if banner.get("shown") and banner.get("accept_on_first_layer") and not banner.get("reject_on_first_layer"):
-        findings.add("no-reject-option", "violation", "none", none["pages"][0]["url"],
-                     {"kind": "banner", "name": banner.get("cmp") or "banner"},
-                     "the first layer offers accept but no reject", {"screenshot": next((s["path"] for s in none.get("screenshots") or []), None)})
+    if not (banner.get("shown") and banner.get("accept_on_first_layer")):
+        return
+    screenshot = next((s["path"] for s in none.get("screenshots") or []), None)
+    subject = {"kind": "banner", "name": banner.get("cmp") or "banner"}
+    if not banner.get("reject_on_first_layer"):
+        findings.add("no-reject-option", "violation", "none", none["pages"][0]["url"], subject,
+                     "the first layer offers accept but no reject", {"screenshot": screenshot})
+    elif (banner.get("prominence") or {}).get("equal") is False:
+        findings.add("no-reject-option", "violation", "none", none["pages"][0]["url"], subject,
+                     f"the reject control is less prominent than accept: {banner['prominence']['reason']}",
+                     {"screenshot": screenshot, "reason": banner["prominence"]["reason"]})
 
 
 @audit("pre-ticked-choice", "violation", "Pre-ticked optional categories",

@@ -79,19 +79,25 @@ class ConsentEngine:
         self.recipe = recipe
         info = {"detected": recipe is not None, "cmp": recipe.id if recipe else None, "shown": False,
                 "accept_on_first_layer": False, "reject_on_first_layer": False}
+        accept = reject = None
         if recipe is not None and recipe.first_layer:
             shown = await wait_visible(self.page, recipe.first_layer, self.wait_s)
             info["shown"] = shown is not None
             if shown is not None:
-                info["accept_on_first_layer"] = await self._step_visible(recipe, "accept_all")
-                info["reject_on_first_layer"] = await self._step_visible(recipe, "reject_all")
+                accept = await self._step_element(recipe, "accept_all")
+                reject = await self._step_element(recipe, "reject_all")
+                info["accept_on_first_layer"] = accept is not None
+                info["reject_on_first_layer"] = reject is not None
         if not info["shown"]:
             generic = await self._generic_banner()
             if generic:
+                accept, reject = generic.pop("_accept"), generic.pop("_reject")
                 info.update(generic)
                 if recipe is None:
                     info["cmp"] = GENERIC_BANNER
                     info["detected"] = True
+        if accept is not None and reject is not None:
+            info["prominence"] = await compare_prominence(accept, reject)
         self.banner = info
         return info
 
@@ -129,11 +135,11 @@ class ConsentEngine:
                 return True
         return False
 
-    async def _step_visible(self, recipe: Recipe, action: str) -> bool:
-        for step in recipe.steps(action)[:1]:
+    async def _step_element(self, recipe: Recipe, action: str):
+        for step in recipe.steps(action):
             if "click" in step:
-                return await visible_in_frames(self.page, step["click"]) is not None
-        return False
+                return await visible_in_frames(self.page, step["click"])
+        return None
 
     async def _generic_banner(self) -> dict | None:
         words = self.generic
@@ -143,7 +149,8 @@ class ConsentEngine:
         if accept is None and reject is None:
             return None
         return {"shown": True, "accept_on_first_layer": accept is not None,
-                "reject_on_first_layer": reject is not None, "settings_on_first_layer": settings is not None}
+                "reject_on_first_layer": reject is not None, "settings_on_first_layer": settings is not None,
+                "_accept": accept, "_reject": reject}
 
     # ---- acting -----------------------------------------------------------------
     async def apply(self, state: str) -> Outcome:
@@ -386,6 +393,34 @@ class ConsentEngine:
 
 class ActionFailed(Exception):
     pass
+
+
+MEASURE_JS = """e => {
+  const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+  const transparent = cs.backgroundColor === 'rgba(0, 0, 0, 0)' || cs.backgroundColor === 'transparent';
+  const bordered = cs.borderStyle !== 'none' && parseFloat(cs.borderWidth) > 0;
+  return {width: Math.round(r.width), height: Math.round(r.height), font_px: parseFloat(cs.fontSize),
+          button_like: !transparent || bordered, tag: e.tagName.toLowerCase()};
+}"""
+
+
+async def compare_prominence(accept, reject) -> dict:
+    """Is 'reject' as prominent as 'accept'? Same kind of control, comparable size and font.
+    A reject shown as a mere text link next to an accept button is not (EDPB CBTF ¶¶13-14)."""
+    try:
+        a = await accept.evaluate(MEASURE_JS)
+        r = await reject.evaluate(MEASURE_JS)
+    except Exception:
+        return {"equal": None, "reason": "could not measure the controls"}
+    reasons = []
+    area_a, area_r = a["width"] * a["height"], r["width"] * r["height"]
+    if area_a and area_r < 0.5 * area_a:
+        reasons.append(f"reject control is {area_r / area_a:.0%} of the accept control's area")
+    if a["font_px"] and r["font_px"] < 0.85 * a["font_px"]:
+        reasons.append(f"reject text {r['font_px']:g}px vs accept {a['font_px']:g}px")
+    if a["button_like"] and not r["button_like"]:
+        reasons.append("reject is a plain text link, accept a button")
+    return {"equal": not reasons, "reason": "; ".join(reasons) or None, "accept": a, "reject": r}
 
 
 def _phrases(words: dict, action: str) -> list[str]:
