@@ -66,3 +66,17 @@ def by_name(items: list[dict], name: str) -> dict:
     found = [c for c in items if c.get("name") == name or c.get("key") == name]
     assert found, f"{name} not recorded; have {sorted({c.get('name') or c.get('key') for c in items})}"
     return found[0]
+
+
+@pytest.fixture(scope="session")
+def demo_full(demo_server, tmp_path_factory) -> dict:
+    """The demo site in every consent state, with Micropep's declaration and policy."""
+    from scanner.declaration import load_declaration
+    from scanner.paths import rules_dir
+    from scanner.policy import lint_policy, load_policy_text
+
+    text, origin = load_policy_text(str(demo_site_dir() / "www.micropep.com" / "privacy-policy.html"))
+    options = ScanOptions(url="https://www.micropep.com/", resolve=(demo_server.resolve_rule(),),
+                          ignore_https_errors=True, out_dir=tmp_path_factory.mktemp("demo-full"))
+    return scan(options, declaration=load_declaration(rules_dir() / "sites" / "micropep.yaml"),
+                policy_findings=lint_policy(text, source=origin))

@@ -8,7 +8,7 @@ from ..classify import default_known_cookies, default_vendors
 from ..consent import load_recipes
 from . import checks  # noqa: F401  (registers the audits)
 from .classify import classify_result, needs_consent
-from .registry import AUDITS, Findings
+from .registry import AUDITS, Findings, finding_id
 
 __all__ = ["AUDITS", "annotate_and_audit", "needs_consent", "verdict"]
 
@@ -23,7 +23,7 @@ def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[
     findings = Findings()
     for entry in AUDITS:
         entry.check(result, declaration, findings)
-    result["findings"] = findings.all() + list(policy_findings or [])
+    result["findings"] = findings.all() + [_with_id(f) for f in policy_findings or []]
     result["audits"] = [a.meta() for a in AUDITS]
     if policy_findings is not None:
         from ..policy import POLICY_RULES
@@ -32,3 +32,12 @@ def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[
                             "findings_count": len(policy_findings)}
     result["verdict"] = verdict(result)
     return result
+
+
+def _with_id(finding: dict) -> dict:
+    """Policy findings get a stable id too: rule, subject and the quoted words."""
+    if finding.get("id"):
+        return finding
+    quote = str((finding.get("evidence") or {}).get("quote") or "")
+    subject = dict(finding.get("subject") or {})
+    return {"id": finding_id(finding["rule"], None, {**subject, "name": f"{subject.get('name', '')}|{quote}"}), **finding}
