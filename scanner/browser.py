@@ -112,8 +112,9 @@ class Browser:
         self.version = self.browser.version if self.browser else ""
         return self
 
-    async def new_context(self):
+    async def new_context(self, storage_state: dict | None = None):
         return await self.browser.new_context(
+            storage_state=storage_state,
             ignore_https_errors=self.settings.ignore_https_errors,
             locale=self.settings.locale,
             viewport=VIEWPORT,

@@ -34,6 +34,19 @@ def validate_url(url: str) -> str:
 FIXED_STATES = ("none", "reject", "accept", "withdraw")
 
 
+def default_concurrency() -> int:
+    """Two page visits per core, at most 8, fewer when memory is short (~150 MB a context)."""
+    import os
+    cores = os.cpu_count() or 2
+    try:
+        with open("/proc/meminfo") as handle:
+            avail_kb = next(int(line.split()[1]) for line in handle if line.startswith("MemAvailable"))
+        by_memory = max(1, avail_kb // (150 * 1024 * 2))
+    except (OSError, StopIteration, ValueError):
+        by_memory = 8
+    return max(1, min(8, 2 * cores, by_memory))
+
+
 def validate_state(state: str) -> str:
     if state in FIXED_STATES or (state.startswith("only:") and len(state) > 5 and " " not in state):
         return state
@@ -49,7 +62,7 @@ class ScanOptions:
     ignore_https_errors: bool = False
     locale: str = "en-US"
     timeout_s: float = 30.0                # per navigation
-    quiet_ms: int = 1000                   # network quiet window after load
+    quiet_ms: int = 500                    # network quiet window (no new request) after load
     settle_cap_s: float = 10.0             # longest settle per page
     keep_values: bool = False
     keep_query: bool = False
@@ -57,6 +70,16 @@ class ScanOptions:
     declaration_path: Path | None = None
     command: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # crawl
+    max_pages: int = 50
+    max_depth: int = 5
+    scope: str = "domain"                  # domain | host
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    per_pattern_cap: int = 10
+    extra_urls: tuple[str, ...] = ()
+    concurrency: int | None = None         # None: chosen from cores and memory
+    fast_forward_s: float = 10.0           # run page timers forward this far (Playwright clock)
 
     def __post_init__(self) -> None:
         self.url = validate_url(self.url)
@@ -65,3 +88,11 @@ class ScanOptions:
             validate_state(state)
         if self.timeout_s <= 0:
             raise UsageError("--timeout must be positive")
+        if self.max_pages < 1:
+            raise UsageError("--max-pages must be at least 1")
+        if self.scope not in ("domain", "host"):
+            raise UsageError("--scope must be domain or host")
+        self.extra_urls = tuple(validate_url(u) for u in self.extra_urls)
+        self.concurrency = self.concurrency or default_concurrency()
+        if self.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")

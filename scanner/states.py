@@ -1,23 +1,15 @@
-"""Visit the site in one consent state: reach it, prove it, then record the pages."""
+"""Reach one consent state in a fresh context and prove it; hand its storage on to the page visits."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from .consent import ConsentEngine
 from .domains import registrable_domain
-from .gather import ContextRecorder, navigate, page_record
-
-SCROLL_JS = """async () => {
-  for (let i = 0; i < 30; i++) {
-    const before = window.scrollY;
-    window.scrollBy(0, Math.max(200, window.innerHeight * 0.8));
-    await new Promise(r => setTimeout(r, 60));
-    if (window.scrollY === before) break;
-  }
-}"""
-LINKS_JS = "() => Array.from(document.querySelectorAll('a[href]')).slice(0, 500).map(a => a.href)"
+from .gather import ContextRecorder, navigate
+from .pages import SCROLL_JS, links_of, tame
 
 
 def pick_second_page(start_url: str, links: list[str]) -> str | None:
@@ -37,9 +29,15 @@ def pick_second_page(start_url: str, links: list[str]) -> str | None:
     return None
 
 
-class StateRun:
-    """One consent state in one fresh context."""
+@dataclass
+class Reached:
+    record: dict                       # the state's entry in report.json, pages still empty
+    storage_state: dict | None         # cookies + localStorage to start every page visit from
+    recorder: ContextRecorder | None   # who set what during the consent phase
+    links: list[str]                   # links seen on the start page (crawl seeds)
 
+
+class ConsentPhase:
     def __init__(self, browser, options, *, site_domain: str, recipes, generic, mapping, custom, out_dir: Path | None):
         self.browser = browser
         self.options = options
@@ -50,38 +48,43 @@ class StateRun:
         self.custom = custom
         self.out_dir = out_dir
 
-    async def run(self, state: str) -> dict:
+    async def reach(self, state: str) -> Reached:
         record = {"state": state, "reached": False, "error": None, "cmp": None, "method": [],
                   "verified_by": None, "banner": None, "screenshots": [], "pages": []}
+        reached = Reached(record, None, None, [])
         context = await self.browser.new_context()
         try:
-            await self._run(context, state, record)
+            await self._run(context, state, reached)
         except Exception as exc:  # the browser or context died: record, never pass silently
             record["reached"] = False
-            record["error"] = record["error"] or f"state aborted: {str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__}"
+            text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+            record["error"] = record["error"] or f"state aborted: {text}"
         finally:
             try:
                 await context.close()
             except Exception:
                 pass
-        return record
+        return reached
 
-    async def _run(self, context, state: str, record: dict) -> None:
-        opts = self.options
+    async def _run(self, context, state: str, reached: Reached) -> None:
+        opts, record = self.options, reached.record
         recorder = ContextRecorder(context, site_domain=self.site_domain,
                                    keep_values=opts.keep_values, keep_query=opts.keep_query)
+        reached.recorder = recorder
         await recorder.install()
         page = await context.new_page()
-        _tame_page(page)
+        tame(page)
         await recorder.attach(page)
-        start = recorder.begin_page()
+        recorder.begin_page()
         status, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)
+        if error is None and status is not None and status >= 400:
+            error = f"the start page answered HTTP {status}"
         if error is not None:
             record["error"] = error
-            record["pages"].append(await page_record(page, recorder, url=opts.url, status=status,
-                                                     error=error, start_index=start))
+            record["start_status"] = status
             return
         await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
+        reached.links = await links_of(page)
         engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom,
                                request_urls=lambda: [r["url"] for r in recorder.requests])
         record["banner"] = await engine.detect()
@@ -89,16 +92,19 @@ class StateRun:
         await self._screenshot(page, record, state, "banner")
 
         if state == "none":
-            record["method"] = ["no interaction", "scroll", "second page"]
+            # Browsing is not consent: scroll, open a second page, leave the banner alone.
+            await page.evaluate(SCROLL_JS)
+            second = opts.extra.get("second_page") or pick_second_page(page.url, reached.links)
+            record["method"] = ["no interaction", "scroll"]
+            if second:
+                second = urljoin(opts.url, second)
+                _, error = await navigate(page, second, timeout_s=opts.timeout_s)
+                if error is None:
+                    await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
+                    record["method"].append(f"second page {second}")
             record["reached"] = True
             record["verified_by"] = "nothing clicked"
-            await page.evaluate(SCROLL_JS)
-            await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
-            record["pages"].append(await page_record(page, recorder, url=opts.url, status=status,
-                                                     error=None, start_index=start))
-            await self._second_page(page, recorder, record)
-            if record["banner"].get("shown") and not await engine.banner_visible():
-                record["banner"]["hidden_by_browsing"] = True
+            reached.storage_state = await context.storage_state()
             return
 
         outcome = await engine.apply(state)
@@ -108,36 +114,15 @@ class StateRun:
         await self._screenshot(page, record, state, "after")
         if not outcome.reached:
             return
-        # Record the site as the visitor now sees it: reload under the stored choice.
-        start = recorder.begin_page()
-        status, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)
+        # The choice must survive a reload, as it will for every page visit.
+        _, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)
         if error is None:
-            await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
+            await recorder.settle(min(opts.quiet_ms, 500), opts.settle_cap_s)
             if await engine.banner_visible():
                 record["reached"] = False
                 record["error"] = "the banner re-appears after reload: the choice was not stored"
-            await page.evaluate(SCROLL_JS)
-            await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
-        record["pages"].append(await page_record(page, recorder, url=opts.url, status=status,
-                                                 error=error, start_index=start))
-        if error is None:
-            await self._second_page(page, recorder, record)
-
-    async def _second_page(self, page, recorder: ContextRecorder, record: dict) -> None:
-        try:
-            links = await page.evaluate(LINKS_JS)
-        except Exception:
-            links = []
-        target = self.options.extra.get("second_page") or pick_second_page(page.url, links)
-        if not target:
-            return
-        target = urljoin(self.options.url, target)
-        start = recorder.begin_page()
-        status, error = await navigate(page, target, timeout_s=self.options.timeout_s)
-        if error is None:
-            await recorder.settle(self.options.quiet_ms, self.options.settle_cap_s)
-        record["pages"].append(await page_record(page, recorder, url=target, status=status,
-                                                 error=error, start_index=start))
+                return
+        reached.storage_state = await context.storage_state()
 
     async def _screenshot(self, page, record: dict, state: str, label: str) -> None:
         if self.out_dir is None:
@@ -150,15 +135,3 @@ class StateRun:
             record["screenshots"].append({"label": label, "path": f"screenshots/{name}"})
         except Exception:
             pass
-
-
-def _tame_page(page) -> None:
-    """Dismiss dialogs so an alert() cannot block the scan."""
-    page.on("dialog", lambda dialog: asyncio.ensure_future(_dismiss(dialog)))
-
-
-async def _dismiss(dialog) -> None:
-    try:
-        await dialog.dismiss()
-    except Exception:
-        pass

@@ -75,7 +75,9 @@ def test_findings_are_deduplicated_with_pages(demo_full):
     ids = [f["id"] for f in demo_full["findings"]]
     assert len(ids) == len(set(ids))
     ga = [f for f in demo_full["findings"] if f["rule"] == "pre-consent-cookie" and f["subject"]["name"] == "_ga"][0]
-    assert ga["pages"] == ["https://www.micropep.com/", "https://www.micropep.com/technology"]
+    # gtag is on every page of the site: one finding, listing the pages
+    assert {"https://www.micropep.com/", "https://www.micropep.com/technology", "https://www.micropep.com/careers"} <= set(ga["pages"])
+    assert len(ga["pages"]) == len(demo_full["crawl"]["pages"])
     assert ga["evidence"]["setter_url"].startswith("https://www.googletagmanager.com/gtag/js")
     assert ga["evidence"]["requested_lifetime_s"] == 63072000
 

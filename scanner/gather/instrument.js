@@ -7,7 +7,9 @@
   const MAX_EVENTS = 5000;
   let sent = 0;
   let binding = null;
-  const URL_RE = /(https?:\/\/[^\s()<>"']+?):\d+:\d+/g;
+  // A stack line ends with "URL:line:col" or "(URL:line:col)"; URLs may contain parentheses.
+  const LINE_URL_RE = /(https?:\/\/\S+?):\d+:\d+\)?$/;
+  const ANY_URL_RE = /(https?:\/\/[^\s()<>"']+?):\d+:\d+/;
 
   function callers() {
     const limit = Error.stackTraceLimit;
@@ -15,10 +17,9 @@
     const stack = String(new Error().stack || '');
     Error.stackTraceLimit = limit;
     const urls = [];
-    let m;
-    URL_RE.lastIndex = 0;
-    while ((m = URL_RE.exec(stack)) !== null) {
-      if (urls[urls.length - 1] !== m[1]) urls.push(m[1]);
+    for (const line of stack.split('\n').slice(1)) {
+      const m = LINE_URL_RE.exec(line.trim()) || ANY_URL_RE.exec(line);
+      if (m && urls[urls.length - 1] !== m[1]) urls.push(m[1].replace(/^\(/, ''));
     }
     return urls.slice(0, 8);
   }

@@ -57,13 +57,16 @@ def _first_script_url(initiator: dict) -> str | None:
 class ContextRecorder:
     """Attach to one context (and its pages); collect per-page records."""
 
-    def __init__(self, context, *, site_domain: str, keep_values: bool, keep_query: bool):
+    def __init__(self, context, *, site_domain: str, keep_values: bool, keep_query: bool,
+                 seed: "ContextRecorder | None" = None):
         self.context = context
         self.site_domain = site_domain
         self.keep_values = keep_values
         self.keep_query = keep_query
-        self.attempts: list[CookieAttempt] = []
-        self.storage_writers: dict[tuple[str, str, str], str | None] = {}
+        # A context created from a saved consent state inherits its cookies: keep what we
+        # learnt then about who set them, so attribution survives the hand-over.
+        self.attempts: list[CookieAttempt] = list(seed.attempts) if seed else []
+        self.storage_writers: dict[tuple[str, str, str], str | None] = dict(seed.storage_writers) if seed else {}
         self.requests: list[dict] = []
         self._hops: dict[str, list[dict]] = {}
         self._extra_seen: dict[str, int] = {}

@@ -34,8 +34,10 @@ def md_escape(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # A zero-width space after "@" keeps "@someone" from notifying a GitHub user.
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+    # A zero-width space after "@" keeps "@someone" from notifying a GitHub user, and one
+    # inside "://" and "www." keeps GitHub from turning a site's string into a live link.
+    text = _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
+    return re.sub(r"(?i)(:)(//)|\b(www)(\.)", lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), text)
 
 
 def _findings_table(report: Report) -> list[str]:

@@ -1,0 +1,78 @@
+"""Visit one page in its own fresh context created from a consent state, and record it."""
+from __future__ import annotations
+
+import asyncio
+
+from .gather import ContextRecorder, navigate, page_record
+
+SCROLL_JS = """async () => {
+  for (let i = 0; i < 40; i++) {
+    const before = window.scrollY;
+    window.scrollBy(0, Math.max(200, window.innerHeight * 0.8));
+    await new Promise(r => setTimeout(r, 60));
+    if (window.scrollY === before) break;
+  }
+}"""
+LINKS_JS = "() => Array.from(document.querySelectorAll('a[href]')).slice(0, 2000).map(a => a.href)"
+
+
+async def settle_page(page, recorder: ContextRecorder, options) -> None:
+    """Quiet network, scroll to the bottom in steps, fast-forward timers, quiet again."""
+    await recorder.settle(options.quiet_ms, options.settle_cap_s)
+    try:
+        await asyncio.wait_for(page.evaluate(SCROLL_JS), timeout=10)
+    except Exception:
+        pass
+    if options.fast_forward_s > 0:
+        try:
+            await asyncio.wait_for(page.clock.run_for(int(options.fast_forward_s * 1000)), timeout=15)
+        except Exception:
+            pass
+    await recorder.settle(options.quiet_ms, options.settle_cap_s)
+
+
+async def links_of(page) -> list[str]:
+    try:
+        return await asyncio.wait_for(page.evaluate(LINKS_JS), timeout=5)
+    except Exception:
+        return []
+
+
+async def visit_page(browser, url: str, options, *, site_domain: str, storage_state: dict | None,
+                     seed: ContextRecorder | None) -> tuple[dict, list[str]]:
+    """Record `url` as a visitor in the given consent state sees it. Returns (page record, links)."""
+    context = await browser.new_context(storage_state=storage_state)
+    try:
+        if options.fast_forward_s > 0:
+            await context.clock.install()
+        recorder = ContextRecorder(context, site_domain=site_domain, keep_values=options.keep_values,
+                                   keep_query=options.keep_query, seed=seed)
+        await recorder.install()
+        page = await context.new_page()
+        tame(page)
+        await recorder.attach(page)
+        start = recorder.begin_page()
+        status, error = await navigate(page, url, timeout_s=options.timeout_s)
+        links: list[str] = []
+        if error is None:
+            await settle_page(page, recorder, options)
+            links = await links_of(page)
+        record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start)
+        return record, links
+    finally:
+        try:
+            await context.close()
+        except Exception:
+            pass
+
+
+def tame(page) -> None:
+    """Dismiss dialogs so an alert() cannot block the scan."""
+    page.on("dialog", lambda dialog: asyncio.ensure_future(_dismiss(dialog)))
+
+
+async def _dismiss(dialog) -> None:
+    try:
+        await dialog.dismiss()
+    except Exception:
+        pass
