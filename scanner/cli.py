@@ -26,6 +26,24 @@ def _parse_states(text: str | None) -> tuple[str, ...]:
     return states
 
 
+def _read_urls_file(path: Path | None) -> tuple[str, ...]:
+    if path is None:
+        return ()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read --urls-file {str(path)!r}: {exc.strerror or exc}") from None
+    urls = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            try:
+                urls.append(validate_url(line))
+            except UsageError as exc:
+                raise UsageError(f"{path}:{number}: {exc}") from None
+    return tuple(urls)
+
+
 def _check_out_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +117,12 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
     baseline = _load_baseline(baseline_path)
     policy_findings = _lint_policy_source(policy, options) if policy else None
     options.out_dir = out
-    result = scan(options, declaration=declaration, policy_findings=policy_findings)
+    from .progress import make_progress
+    progress = make_progress(options.extra.get("progress", True))
+    try:
+        result = scan(options, declaration=declaration, policy_findings=policy_findings, progress=progress)
+    finally:
+        progress.close()
     return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
                    baseline_path=baseline_path, declaration=declaration)
 
@@ -181,6 +204,20 @@ def _scan_options(f):
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="An earlier report.json: mark findings new/unchanged/gone."),
         click.option("--policy", help="Privacy/cookie policy (file or URL) to lint with the scan."),
+        click.option("--max-pages", type=int, default=50, show_default=True, help="Pages in the crawl (same set in every state)."),
+        click.option("--max-depth", type=int, default=5, show_default=True, help="Link depth from the start page."),
+        click.option("--include", multiple=True, metavar="GLOB", help="Only crawl paths/URLs matching a glob (repeatable)."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Never crawl paths/URLs matching a glob (repeatable)."),
+        click.option("--url", "extra_urls", multiple=True, metavar="URL", help="An extra page to visit (repeatable)."),
+        click.option("--urls-file", type=click.Path(dir_okay=False, path_type=Path), help="A file of extra page URLs, one per line."),
+        click.option("--per-pattern-cap", type=int, default=10, show_default=True,
+                     help="At most this many pages of one URL shape (e.g. /calendar/#/#): stops crawler traps."),
+        click.option("--scope", type=click.Choice(["domain", "host"]), default="domain", show_default=True,
+                     help="Follow links within the registrable domain or the exact host."),
+        click.option("--concurrency", type=int, default=None, help="Pages visited at once (default: from cores and memory)."),
+        click.option("--fast-forward", "fast_forward_s", type=float, default=10.0, show_default=True,
+                     help="Run each page's timers this many seconds forward, so delayed tags fire (0: off)."),
+        click.option("--no-progress", is_flag=True, help="No progress display."),
         click.option("--cookie-policy", "cookie_policy",
                      help="Cookie-policy page (URL or file) whose cookie tables become the declaration."),
     ]
@@ -194,7 +231,9 @@ def _scan_options(f):
 @_scan_options
 @click.pass_context
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
-         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy, cookie_policy):
+         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy, cookie_policy,
+         max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope, concurrency,
+         fast_forward_s, no_progress):
     """Scan URL and write report.json."""
     from .declaration import load_declaration
 
@@ -203,7 +242,11 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         url=url, states=_parse_states(states), resolve=tuple(resolve), ignore_https_errors=ignore_https_errors,
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
+        max_pages=max_pages, max_depth=max_depth, include=tuple(include), exclude=tuple(exclude),
+        extra_urls=tuple(extra_urls) + _read_urls_file(urls_file), per_pattern_cap=per_pattern_cap, scope=scope,
+        concurrency=concurrency, fast_forward_s=fast_forward_s,
     )
+    options.extra["progress"] = not no_progress
     if cookie_policy:
         if declaration is not None:
             raise UsageError("use either --declaration or --cookie-policy, not both")

@@ -169,7 +169,9 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
         none.record["pages"] = [_failed_page(options.url, none.record["error"], none.record.pop("start_status", None))]
     progress.state_done(none.record)
     records["none"] = none.record
-    result["crawl"] = {"pages": list(scan.frontier.pages), "skipped": dict(scan.frontier.skipped),
+    from .gather.redact import redact_url
+    result["crawl"] = {"pages": [redact_url(u, options.keep_query) for u in scan.frontier.pages],
+                       "skipped": dict(scan.frontier.skipped),
                        "max_pages": options.max_pages, "concurrency": options.concurrency,
                        "fast_forward_s": options.fast_forward_s, "quiet_ms": options.quiet_ms}
     others = [s for s in states if s != "none"]
