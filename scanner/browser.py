@@ -106,6 +106,8 @@ class Browser:
             headless=True,
             args=launch_flags(self.resolver_rules),
             chromium_sandbox=not is_root(),
+            # the scanner decides when the browser closes (after writing what it collected)
+            handle_sigint=False, handle_sigterm=False, handle_sighup=False,
             ignore_https_errors=self.settings.ignore_https_errors,
         )
         self.browser = self._persistent.browser
@@ -120,6 +122,7 @@ class Browser:
             viewport=VIEWPORT,
             user_agent=user_agent(self.version),
             service_workers="block",
+            accept_downloads=False,
         )
 
     async def close(self) -> None:

@@ -118,9 +118,13 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
     policy_findings = _lint_policy_source(policy, options) if policy else None
     options.out_dir = out
     from .progress import make_progress
+    from .report import write_json
+
     progress = make_progress(options.extra.get("progress", True))
     try:
-        result = scan(options, declaration=declaration, policy_findings=policy_findings, progress=progress)
+        # report.json is rewritten after every consent state: a killed scan leaves a valid one
+        result = scan(options, declaration=declaration, policy_findings=policy_findings, progress=progress,
+                      checkpoint=lambda partial: write_json(partial, out / "report.json"), handle_signals=True)
     finally:
         progress.close()
     return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
@@ -188,8 +192,12 @@ def _scan_options(f):
                      help="Resolve HOST (wildcards allowed: *.example.com, *) to IP inside Chromium."),
         click.option("--ignore-https-errors", is_flag=True, help="Accept self-signed or invalid TLS certificates."),
         click.option("--locale", default="en-US", show_default=True, help="Browser locale, e.g. fr-FR."),
-        click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True,
+        click.option("--page-timeout", "--timeout", "timeout_s", type=float, default=30.0, show_default=True,
                      help="Seconds allowed for each page to load."),
+        click.option("--deadline", "deadline_s", type=float, default=None,
+                     help="Seconds for the whole scan; when reached, what was done is reported, marked incomplete."),
+        click.option("--allow-private", is_flag=True,
+                     help="Allow scanning private, loopback and link-local addresses (refused by default)."),
         click.option("--quiet-ms", type=int, default=1000, show_default=True,
                      help="Network-quiet window after load before a page counts as settled."),
         click.option("--keep-values", is_flag=True, help="Keep cookie and storage values in the report."),
@@ -233,7 +241,7 @@ def _scan_options(f):
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
          keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy, cookie_policy,
          max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope, concurrency,
-         fast_forward_s, no_progress):
+         fast_forward_s, no_progress, deadline_s, allow_private):
     """Scan URL and write report.json."""
     from .declaration import load_declaration
 
@@ -244,7 +252,7 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
         max_pages=max_pages, max_depth=max_depth, include=tuple(include), exclude=tuple(exclude),
         extra_urls=tuple(extra_urls) + _read_urls_file(urls_file), per_pattern_cap=per_pattern_cap, scope=scope,
-        concurrency=concurrency, fast_forward_s=fast_forward_s,
+        concurrency=concurrency, fast_forward_s=fast_forward_s, deadline_s=deadline_s, allow_private=allow_private,
     )
     options.extra["progress"] = not no_progress
     if cookie_policy:
@@ -416,6 +424,11 @@ def main() -> None:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", EXIT_INCOMPLETE)
+    except Exception as exc:  # a bug: one line, the traceback only with --debug
+        if debug:
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''} "
+              "(run again with --debug for the traceback)", EXIT_INCOMPLETE)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 

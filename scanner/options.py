@@ -32,6 +32,32 @@ def validate_url(url: str) -> str:
 
 
 FIXED_STATES = ("none", "reject", "accept", "withdraw")
+LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa", ".lan")
+
+
+def refuse_private_target(url: str) -> None:
+    """A CI job fed an attacker's URL must not be pointed at the runner's own network:
+    refuse private, loopback, link-local (cloud metadata) and reserved addresses."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    hint = "pass --allow-private to scan it anyway, or --resolve to map a public name explicitly"
+    if host == "localhost" or host.endswith(LOCAL_NAMES):
+        raise UsageError(f"refusing to scan {host!r}: a local host name; {hint}")
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError, OSError):
+            return  # unresolvable: the scan reports the DNS failure itself
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        if not mapped.is_global or mapped.is_multicast:
+            raise UsageError(f"refusing to scan {host!r} ({address}): a private, loopback or link-local address; {hint}")
 
 
 def default_concurrency() -> int:
@@ -80,14 +106,20 @@ class ScanOptions:
     extra_urls: tuple[str, ...] = ()
     concurrency: int | None = None         # None: chosen from cores and memory
     fast_forward_s: float = 10.0           # run page timers forward this far (Playwright clock)
+    deadline_s: float | None = None        # whole-scan time bound
+    allow_private: bool = False            # allow private/loopback/link-local targets
 
     def __post_init__(self) -> None:
         self.url = validate_url(self.url)
+        if not self.allow_private and not self.resolve:
+            refuse_private_target(self.url)
         self.states = tuple(self.states)
         for state in self.states:
             validate_state(state)
         if self.timeout_s <= 0:
             raise UsageError("--timeout must be positive")
+        if self.deadline_s is not None and self.deadline_s <= 0:
+            raise UsageError("--deadline must be positive")
         if self.max_pages < 1:
             raise UsageError("--max-pages must be at least 1")
         if self.scope not in ("domain", "host"):

@@ -42,6 +42,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
                      seed: ContextRecorder | None) -> tuple[dict, list[str]]:
     """Record `url` as a visitor in the given consent state sees it. Returns (page record, links)."""
     context = await browser.new_context(storage_state=storage_state)
+    crashed: list[str] = []
     try:
         if options.fast_forward_s > 0:
             await context.clock.install()
@@ -49,7 +50,8 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
                                    keep_query=options.keep_query, seed=seed)
         await recorder.install()
         page = await context.new_page()
-        tame(page)
+        tame(page, context)
+        page.on("crash", lambda _page: crashed.append("the page's renderer crashed"))
         await recorder.attach(page)
         start = recorder.begin_page()
         status, error = await navigate(page, url, timeout_s=options.timeout_s)
@@ -57,6 +59,8 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         if error is None:
             await settle_page(page, recorder, options)
             links = await links_of(page)
+        if crashed:
+            raise RuntimeError(crashed[0])
         record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start)
         return record, links
     finally:
@@ -66,9 +70,19 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
             pass
 
 
-def tame(page) -> None:
-    """Dismiss dialogs so an alert() cannot block the scan."""
+def tame(page, context=None) -> None:
+    """Dismiss dialogs (alert, confirm, prompt, beforeunload) so none can block the scan, and
+    close pop-ups and new tabs the page opens: the scan follows one page at a time."""
     page.on("dialog", lambda dialog: asyncio.ensure_future(_dismiss(dialog)))
+    if context is not None:
+        context.on("page", lambda other: None if other is page else asyncio.ensure_future(_close(other)))
+
+
+async def _close(page) -> None:
+    try:
+        await page.close()
+    except Exception:
+        pass
 
 
 async def _dismiss(dialog) -> None:

@@ -51,6 +51,8 @@ def finish(result: dict, started: float, now: float) -> dict:
     for state in result["states"]:
         if not state.get("reached"):
             reasons.append(f"state {state['state']} not reached: {state.get('error') or 'unknown reason'}")
+        if state.get("interrupted"):
+            reasons.append(f"state {state['state']} interrupted after {state.get('interrupted_after')}")
         for page in state.get("pages", []):
             if page.get("error"):
                 reasons.append(f"state {state['state']}: page {page['url']} failed: {page['error']}")
@@ -62,7 +64,8 @@ def finish(result: dict, started: float, now: float) -> dict:
     wanted = set(result["options"]["states"])
     done = {s["state"] for s in result["states"]}
     reasons.extend(f"state {name} not scanned" for name in result["options"]["states"] if name not in done)
-    result["incomplete_reasons"] = list(dict.fromkeys(reasons + [r for r in result["incomplete_reasons"] if r not in reasons]))
+    # reasons set during the scan (deadline, interruption) come first: they explain the rest
+    result["incomplete_reasons"] = list(dict.fromkeys(list(result["incomplete_reasons"]) + reasons))
     result["complete"] = not result["incomplete_reasons"] and wanted <= done
     result["finished_at"] = utc_now()
     result["duration_s"] = round(now - started, 3)

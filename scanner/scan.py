@@ -34,8 +34,12 @@ def _failed_page(url: str, error: str, status=None) -> dict:
 
 
 class Scan:
-    def __init__(self, options: ScanOptions, browser: Browser, *, declaration, progress):
+    def __init__(self, options: ScanOptions, browser: Browser, *, declaration, progress, checkpoint=None):
         self.options = options
+        self.records: dict[str, dict] = {}
+        self.done: list[str] = []
+        self.pages_done: dict[str, dict[str, dict]] = {}   # state -> url -> page record, as visits finish
+        self.checkpoint = checkpoint or (lambda: None)
         self.browser = browser
         self.progress = progress
         self.recipes, generic = load_recipes()
@@ -52,9 +56,20 @@ class Scan:
         return ConsentPhase(self.browser, self.options, site_domain=self.site_domain, **self.phase_args)
 
     async def visit(self, state: str, url: str, reached) -> tuple[dict, list[str]]:
-        async with self.slots:
-            record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
-                                             storage_state=reached.storage_state, seed=reached.recorder)
+        """One page visit; a context or browser that dies mid-visit is retried once, then recorded."""
+        record, links = None, []
+        for attempt in (1, 2):
+            async with self.slots:
+                try:
+                    record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
+                                                     storage_state=reached.storage_state, seed=reached.recorder)
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # context closed, target crashed, browser gone
+                    text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                    record = _failed_page(url, f"visit failed ({'after a retry: ' if attempt == 2 else ''}{text})")
+        self.pages_done.setdefault(state, {})[url] = record
         self.progress.page_done(state, url, record.get("error"))
         return record, links
 
@@ -70,20 +85,24 @@ class Scan:
         running: dict[asyncio.Task, str] = {}
         next_index = 0
         self.progress.set_total(len(self.frontier.pages))
-        while next_index < len(self.frontier.pages) or running:
-            while next_index < len(self.frontier.pages) and len(running) < self.options.concurrency * 2:
-                url = self.frontier.pages[next_index]
-                running[asyncio.ensure_future(self.visit("none", url, reached))] = url
-                next_index += 1
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                url = running.pop(task)
-                record, links = task.result()
-                records[url] = record
-                depth = self.frontier.depth[url] + 1
-                for link in links:
-                    self.frontier.add(link, depth=depth, base=record.get("final_url") or url)
-            self.progress.set_total(len(self.frontier.pages))
+        try:
+            while next_index < len(self.frontier.pages) or running:
+                while next_index < len(self.frontier.pages) and len(running) < self.options.concurrency * 2:
+                    url = self.frontier.pages[next_index]
+                    running[asyncio.ensure_future(self.visit("none", url, reached))] = url
+                    next_index += 1
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    url = running.pop(task)
+                    record, links = task.result()
+                    records[url] = record
+                    depth = self.frontier.depth[url] + 1
+                    for link in links:
+                        self.frontier.add(link, depth=depth, base=record.get("final_url") or url)
+                self.progress.set_total(len(self.frontier.pages))
+        finally:
+            for task in running:  # deadline or interruption: stop the visits still running
+                task.cancel()
         return records
 
     async def sitemap_urls(self) -> list[str]:
@@ -110,10 +129,13 @@ class Scan:
         async with self.slots:
             reached = await self.phase().reach(name)
         record = reached.record
+        self.records[name] = record
         if record["reached"]:
             results = await asyncio.gather(*(self.visit(name, url, reached) for url in self.frontier.pages))
             record["pages"] = [r for r, _ in results]
         self.progress.state_done(record)
+        self.done.append(name)
+        self.checkpoint()
         return record
 
 
@@ -128,7 +150,10 @@ async def _fetch_text(page, url: str, timeout_s: float) -> str:
         return ""
 
 
-async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None) -> dict:
+async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None,
+                     checkpoint=None) -> dict:
+    """Scan; `checkpoint(partial_result)` is called after each consent state (for progressive writes).
+    A deadline or a cancellation (SIGINT/SIGTERM) ends the scan early with what was done."""
     started = time.monotonic()
     progress = progress or NullProgress()
     result = new_result(options)
@@ -142,17 +167,63 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
         async with Browser(pw, executable=executable, resolver_rules=host_resolver_rules(options.resolve),
                            settings=settings) as browser:
             result["tool"]["chromium"] = browser.version
-            scan = Scan(options, browser, declaration=declaration, progress=progress)
+            def save() -> None:
+                if checkpoint is not None:
+                    _collect(scan, result)
+                    partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
+                                     started, time.monotonic())
+                    partial["complete"] = False
+                    partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
+                    checkpoint(partial)
+            scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
             scan.site_domain = result["site"]["registrable_domain"]
-            await _run(scan, options, result, progress)
+            try:
+                await asyncio.wait_for(_run(scan, options, result, progress), timeout=options.deadline_s)
+            except asyncio.TimeoutError:
+                result["incomplete_reasons"].append(
+                    f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
+            except asyncio.CancelledError:
+                result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
+                _uncancel()
+            _collect(scan, result)
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
     return annotate_and_audit(result, declaration, policy_findings=policy_findings)
 
 
+def _uncancel() -> None:
+    task = asyncio.current_task()
+    if task is not None and hasattr(task, "uncancel"):
+        while task.cancelling():
+            task.uncancel()
+
+
+def _done_text(scan: Scan) -> str:
+    return f"states finished: {', '.join(scan.done)}" if scan.done else "no state finished"
+
+
+def _collect(scan: Scan, result: dict) -> None:
+    """Put the states so far into the result, in the requested order; a state still running
+    keeps the pages already visited and is marked interrupted."""
+    order = result["options"]["states"] or ["none"]
+    states = []
+    for name in order:
+        record = scan.records.get(name)
+        if record is None:
+            continue
+        if name not in scan.done:
+            visited = scan.pages_done.get(name, {})
+            record = dict(record, interrupted=True,
+                          pages=[visited[u] for u in scan.frontier.pages if u in visited])
+            record["interrupted_after"] = f"{len(record['pages'])} of {len(scan.frontier.pages)} pages"
+        states.append(record)
+    result["states"] = states
+
+
 async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None:
     progress.start_state("none")
     none = await scan.phase().reach("none")
+    scan.records["none"] = none.record
     states = list(options.states)
     if not states:  # every state the site supports, learned from the `none` visit
         recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
@@ -161,29 +232,29 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
         states = list(default_states(per_category))
     result["options"]["states"] = states
     progress.set_states(states)
-    records: dict[str, dict] = {}
     if none.record["reached"]:
         pages = await scan.discover(none)
         none.record["pages"] = [pages[url] for url in scan.frontier.pages]
     else:
         none.record["pages"] = [_failed_page(options.url, none.record["error"], none.record.pop("start_status", None))]
     progress.state_done(none.record)
-    records["none"] = none.record
+    scan.records["none"] = none.record
+    scan.done.append("none")
     from .gather.redact import redact_url
     result["crawl"] = {"pages": [redact_url(u, options.keep_query) for u in scan.frontier.pages],
                        "skipped": dict(scan.frontier.skipped),
                        "max_pages": options.max_pages, "concurrency": options.concurrency,
                        "fast_forward_s": options.fast_forward_s, "quiet_ms": options.quiet_ms}
+    scan.checkpoint()
     others = [s for s in states if s != "none"]
     if none.record["reached"]:
-        for record in await asyncio.gather(*(scan.run_state(name) for name in others)):
-            records[record["state"]] = record
+        await asyncio.gather(*(scan.run_state(name) for name in others))
     else:
         for name in others:
-            records[name] = {"state": name, "reached": False, "cmp": None, "method": [], "verified_by": None,
-                             "banner": None, "screenshots": [], "pages": [],
-                             "error": f"not attempted: the start page could not be loaded ({none.record['error']})"}
-    result["states"] = [records[name] for name in states if name in records]
+            scan.records[name] = {"state": name, "reached": False, "cmp": None, "method": [], "verified_by": None,
+                                  "banner": None, "screenshots": [], "pages": [],
+                                  "error": f"not attempted: the start page could not be loaded ({none.record['error']})"}
+            scan.done.append(name)
 
 
 def _playwright_chromium(pw) -> str | None:
@@ -193,5 +264,37 @@ def _playwright_chromium(pw) -> str | None:
         return None
 
 
-def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None) -> dict:
-    return asyncio.run(scan_async(options, declaration=declaration, policy_findings=policy_findings, progress=progress))
+def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None, checkpoint=None,
+         handle_signals: bool = False) -> dict:
+    """Run a scan. With handle_signals, a first SIGINT/SIGTERM stops the scan and returns what was
+    done (marked incomplete); a second one exits at once."""
+    async def main() -> dict:
+        if handle_signals:
+            _install_signal_handlers(asyncio.current_task())
+        return await scan_async(options, declaration=declaration, policy_findings=policy_findings,
+                                progress=progress, checkpoint=checkpoint)
+    return asyncio.run(main())
+
+
+def _install_signal_handlers(task) -> None:
+    import os
+    import signal
+    import sys
+
+    loop = asyncio.get_running_loop()
+    state = {"count": 0}
+
+    def on_signal(signame: str) -> None:
+        state["count"] += 1
+        if state["count"] > 1:
+            print(f"cookie-scanner: {signame} again: exiting now", file=sys.stderr, flush=True)
+            os._exit(130)
+        print(f"cookie-scanner: {signame}: stopping, writing what was collected (again to quit at once)",
+              file=sys.stderr, flush=True)
+        task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, sig.name)
+        except (NotImplementedError, RuntimeError):
+            pass

@@ -73,7 +73,7 @@ class ConsentPhase:
         reached.recorder = recorder
         await recorder.install()
         page = await context.new_page()
-        tame(page)
+        tame(page, context)
         await recorder.attach(page)
         recorder.begin_page()
         status, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)

@@ -46,7 +46,7 @@ class SiteServer:
 
     def start(self) -> "SiteServer":
         handler = _make_handler(self)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         if self.tls:
             cert, key = make_self_signed(self.hosts + ["localhost"])
@@ -92,6 +92,16 @@ class SiteServer:
         if fallback.is_file():
             return fallback, base / "_fallback.headers"
         return None, None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A browser closing a connection mid-response is normal during a scan: no traceback."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 def _safe_join(root: Path, rel: str) -> Path | None:
