@@ -32,7 +32,7 @@
       if (typeof binding === 'function') {
         event.frame_url = String(location.href).slice(0, 2048);
         event.t = Date.now();
-        binding(event);
+        binding(JSON.stringify(event));
       }
     } catch (e) { /* never break the page */ }
   }

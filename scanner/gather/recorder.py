@@ -10,6 +10,7 @@ Sources, all from the real browser:
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -77,19 +78,27 @@ class ContextRecorder:
         self.sessions = []
 
     async def install(self) -> None:
-        await self.context.expose_binding(BINDING, self._on_binding)
-        await self.context.add_init_script(INSTRUMENT_JS)
+        """Kept for callers; the instrumentation is installed per page by `attach`."""
 
     async def attach(self, page) -> None:
+        """One DevTools session per page: network events, plus instrument.js injected into
+        every frame before its scripts run, reporting through a CDP binding (cheaper than
+        Playwright's expose_binding + add_init_script round trips)."""
         session = await self.context.new_cdp_session(page)
+        session.on("Runtime.bindingCalled", self._on_binding_called)
         session.on("Network.requestWillBeSent", self._on_request)
         session.on("Network.responseReceived", self._on_response)
         session.on("Network.responseReceivedExtraInfo", self._on_extra_info)
         session.on("Network.loadingFinished", self._on_done)
         session.on("Network.loadingFailed", self._on_failed)
         session.on("Page.frameNavigated", self._on_frame)
-        await session.send("Network.enable")
-        await session.send("Page.enable")
+        await asyncio.gather(
+            session.send("Network.enable"),
+            session.send("Page.enable"),
+            session.send("Runtime.enable"),
+            session.send("Runtime.addBinding", {"name": BINDING}),
+            session.send("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT_JS}),
+        )
         self.sessions.append(session)
 
     def begin_page(self) -> int:
@@ -180,6 +189,15 @@ class ContextRecorder:
                 self.attempts.append(attempt)
 
     # ---- instrument.js events --------------------------------------------------
+    def _on_binding_called(self, event: dict) -> None:
+        if event.get("name") != BINDING:
+            return
+        try:
+            payload = json.loads(event.get("payload") or "null")
+        except ValueError:
+            return
+        self._on_binding({}, payload)
+
     def _on_binding(self, source: dict, event) -> None:
         if not isinstance(event, dict):
             return
