@@ -1,9 +1,10 @@
 """The compliance audits. Each function receives (result, declaration, findings)."""
 from __future__ import annotations
 
+from ..classify import default_known_cookies, default_vendors
 from ..durations import format_duration
 from .classify import needs_consent
-from .registry import audit
+from .registry import audit, describe
 
 CNIL_LD = "CNIL Lignes directrices 2020-091"
 CNIL_RECO = "CNIL Recommandation 2020-092"
@@ -66,19 +67,15 @@ def pre_consent(result, declaration, findings):
                 "{kind} {name} ({detail}) before any consent")
 
 
-@audit("pre-consent-storage", "violation", "Storage written before consent",
+describe("pre-consent-storage", "violation", "Storage written before consent",
        "localStorage, sessionStorage or IndexedDB entries that need consent, written before any choice.",
        f"ePrivacy Directive art. 5(3); {CNIL_LD} §13", "Gate the scripts that write them on consent.")
-def _pre_storage(result, declaration, findings):  # reported by pre_consent
-    return None
 
 
-@audit("pre-consent-request", "violation", "Tracker requests before consent",
+describe("pre-consent-request", "violation", "Tracker requests before consent",
        "Requests to analytics or advertising endpoints (beacons, pixels, collect calls) before any choice.",
        f"ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 §3.1; {CNIL_LD} §§4, 16",
        "Do not load tags or fire pixels before consent; in Google Consent Mode use 'denied' defaults without pings.")
-def _pre_request(result, declaration, findings):
-    return None
 
 
 @audit("post-reject-cookie", "violation", "Trackers after 'reject all'",
@@ -90,17 +87,13 @@ def post_reject(result, declaration, findings):
                 "{kind} {name} ({detail}) after the visitor rejected all")
 
 
-@audit("post-reject-storage", "violation", "Storage after 'reject all'", "Storage needing consent after a refusal.",
+describe("post-reject-storage", "violation", "Storage after 'reject all'", "Storage needing consent after a refusal.",
        f"ePrivacy Directive art. 5(3); {CNIL_LD} §30", "Gate the writing scripts on consent.")
-def _post_storage(result, declaration, findings):
-    return None
 
 
-@audit("post-reject-request", "violation", "Tracker requests after 'reject all'",
+describe("post-reject-request", "violation", "Tracker requests after 'reject all'",
        "Requests to analytics or advertising endpoints after a refusal.",
        f"ePrivacy Directive art. 5(3); {CNIL_LD} §30; {CNIL_RECO} art. 2", "Stop the tags after a refusal.")
-def _post_request(result, declaration, findings):
-    return None
 
 
 def _category_purposes(result, declaration, category):
@@ -176,10 +169,8 @@ def undeclared(result, declaration, findings):
                          {"first_seen_state": state, "category": item.get("category"), "vendor": item.get("vendor")})
 
 
-@audit("undeclared-storage", "warning", "Storage entry not declared", "An observed storage key is not declared.",
+describe("undeclared-storage", "warning", "Storage entry not declared", "An observed storage key is not declared.",
        f"{CNIL_LD} §§24-25", "Declare every storage key with purpose, duration and provider.")
-def _undeclared_storage(result, declaration, findings):
-    return None
 
 
 @audit("miscategorized-cookie", "violation", "Declared in the wrong category",
@@ -190,7 +181,6 @@ def _undeclared_storage(result, declaration, findings):
 def miscategorized(result, declaration, findings):
     if declaration is None:
         return
-    from ..classify import default_known_cookies
     known = default_known_cookies()
     for item, state, page in _all_items(result, "cookies"):
         declared = declaration.find_cookie(item["name"])
@@ -285,14 +275,14 @@ def third_country(result, declaration, findings):
         for vendor in declaration.vendors:
             declared_names.add(str(vendor.get("name", "")).lower())
             declared_hosts.update(str(h).lower() for h in vendor.get("hosts") or [])
+    vendors = default_vendors()
     for state in result["states"]:
         for page in state.get("pages") or []:
             for r in page.get("requests") or []:
                 country = r.get("country")
                 if not country or r.get("party") != "third" or not r.get("vendor"):
                     continue
-                from ..classify import default_vendors
-                vendor = default_vendors().by_name(r["vendor"])
+                vendor = vendors.by_name(r["vendor"])
                 if vendor is None or vendor.eea is not False:
                     continue
                 host = r["host"]

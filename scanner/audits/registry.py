@@ -17,7 +17,7 @@ class Audit:
     description: str
     legal_source: str
     remediation: str
-    check: Callable
+    check: Callable | None   # None: a rule id reported by another audit's check
 
     def meta(self) -> dict:
         return {"id": self.id, "severity": self.severity, "title": self.title, "description": self.description,
@@ -32,6 +32,12 @@ def audit(id: str, severity: str, title: str, description: str, legal_source: st
         AUDITS.append(Audit(id, severity, title, description, legal_source, remediation, fn))
         return fn
     return register
+
+
+def describe(id: str, severity: str, title: str, description: str, legal_source: str, remediation: str) -> None:
+    """Register a rule id whose findings another audit's check reports (e.g. one pass over the
+    `none` state reports cookies, storage and requests under three ids)."""
+    AUDITS.append(Audit(id, severity, title, description, legal_source, remediation, None))
 
 
 def finding_id(rule: str, state: str | None, subject: dict) -> str:
