@@ -3,6 +3,7 @@ page set in parallel fresh contexts created from that state; one result."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from urllib.parse import urljoin
 
@@ -174,7 +175,8 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                                      started, time.monotonic())
                     partial["complete"] = False
                     partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
-                    checkpoint(partial)
+                    from .audits import annotate_and_audit
+                    checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
             scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
             scan.site_domain = result["site"]["registrable_domain"]
             try:
