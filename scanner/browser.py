@@ -20,6 +20,7 @@ BASE_FLAGS = (
     "--disable-domain-reliability",
     "--disable-breakpad",
     "--metrics-recording-only",
+    "--disable-gpu",  # headless needs no GPU process; software compositing still renders screenshots
     "--disable-blink-features=AutomationControlled",  # navigator.webdriver false: CMPs hide banners from bots
     # Keep cross-site iframes in the page's renderer so one CDP session sees every frame's
     # requests and Set-Cookie headers (an embedded YouTube player's beacons, for instance).

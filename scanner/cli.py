@@ -268,8 +268,9 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Report folder (default: reports/www.micropep.com-<UTC timestamp>/).")
 @click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use.")
+@click.option("--no-progress", is_flag=True, help="No progress display.")
 @click.pass_context
-def demo(ctx, out_dir, chromium_path):
+def demo(ctx, out_dir, chromium_path, no_progress):
     """Serve the embedded Micropep-like demo site locally and scan it."""
     from .declaration import load_declaration
     from .demo import SiteServer
@@ -282,6 +283,7 @@ def demo(ctx, out_dir, chromium_path):
             ignore_https_errors=True, chromium_path=chromium_path,
             command=tuple(["cookie-scanner", *sys.argv[1:]]),
         )
+        options.extra["progress"] = not no_progress
         click.echo(f"demo site: https://www.micropep.com/ served on 127.0.0.1:{server.port}")
         policy = str(demo_site_dir() / "www.micropep.com" / "privacy-policy.html")
         # The demo site is meant to have findings: succeed unless the scan itself is incomplete.
