@@ -102,36 +102,49 @@ class ConsentEngine:
         return info
 
     async def _detect_recipe(self) -> Recipe | None:
-        urls = [u.lower() for u in self.request_urls()]
         for attempt in range(2):
+            urls = [u.lower() for u in self.request_urls()]
+            probe = await self._probe()
             for recipe in self.recipes:
-                if recipe.first_layer and await visible_in_frames(self.page, recipe.first_layer):
+                layer = recipe.first_layer
+                if layer and (probe.visible(layer) or (layer in probe.unknown and await visible_in_frames(self.page, layer))):
                     return recipe
             for recipe in self.recipes:
-                if await self._matches(recipe, urls):
+                if await self._matches(recipe, urls, probe):
                     return recipe
             if attempt == 0:
                 await asyncio.sleep(min(self.wait_s, 1.5))
-                urls = [u.lower() for u in self.request_urls()]
         return None
 
-    async def _matches(self, recipe: Recipe, urls: list[str]) -> bool:
-        detect = recipe.detect
-        globals_ = [g for g in detect.get("globals") or [] if isinstance(g, str)]
-        if globals_:
+    async def _probe(self) -> "_Probe":
+        """Every recipe's selectors and globals checked in one evaluation per frame."""
+        visible = sorted({r.first_layer for r in self.recipes if r.first_layer})
+        exists = sorted({sel for r in self.recipes for sel in r.detect.get("selectors") or [] if isinstance(sel, str)})
+        globals_ = sorted({g for r in self.recipes for g in r.detect.get("globals") or [] if isinstance(g, str)})
+        probe = _Probe()
+        for index, frame in enumerate(list(self.page.frames)):
             try:
-                found = await self.page.evaluate(
-                    "paths => paths.some(p => p.split('.').reduce((o, k) => (o == null ? undefined : o[k]), window) !== undefined)",
-                    globals_)
-                if found:
-                    return True
+                found = await frame.evaluate(PROBE_JS, {"visible": visible, "exists": exists,
+                                                        "globals": globals_ if index == 0 else []})
             except Exception:
-                pass
+                continue
+            probe.add(visible, found["visible"], probe.visible_hits, probe.unknown)
+            probe.add(exists, found["exists"], probe.exists_hits, probe.unknown)
+            probe.add(globals_, found["globals"], probe.global_hits, set())
+        probe.page = self.page
+        return probe
+
+    async def _matches(self, recipe: Recipe, urls: list[str], probe: "_Probe") -> bool:
+        detect = recipe.detect
+        if any(g in probe.global_hits for g in detect.get("globals") or []):
+            return True
         for needle in detect.get("scripts") or []:
             if any(needle.lower() in u for u in urls):
                 return True
         for selector in detect.get("selectors") or []:
-            if await exists_in_frames(self.page, selector):
+            if selector in probe.exists_hits:
+                return True
+            if selector in probe.unknown and await exists_in_frames(self.page, selector):
                 return True
         return False
 
@@ -393,6 +406,46 @@ class ConsentEngine:
 
 class ActionFailed(Exception):
     pass
+
+
+# Checks many selectors at once in one frame, light DOM and open shadow roots. A selector the
+# browser's querySelectorAll rejects (Playwright-only syntax) is reported as null and checked
+# through Playwright instead.
+PROBE_JS = """({visible, exists, globals}) => {
+  const roots = [document];
+  for (let i = 0; i < roots.length && roots.length < 500; i++) {
+    const walker = document.createTreeWalker(roots[i], NodeFilter.SHOW_ELEMENT);
+    let n = 0;
+    while (walker.nextNode() && n++ < 50000) { if (walker.currentNode.shadowRoot) roots.push(walker.currentNode.shadowRoot); }
+  }
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+  const all = sel => { const out = []; for (const root of roots) { try { out.push(...root.querySelectorAll(sel)); } catch (e) { return null; } } return out; };
+  return {
+    visible: visible.map(sel => { const els = all(sel); return els === null ? null : els.some(shown); }),
+    exists: exists.map(sel => { const els = all(sel); return els === null ? null : els.length > 0; }),
+    globals: globals.map(p => { try { return p.split('.').reduce((o, k) => (o == null ? undefined : o[k]), window) !== undefined; } catch (e) { return false; } }),
+  };
+}"""
+
+
+class _Probe:
+    def __init__(self) -> None:
+        self.visible_hits: set[str] = set()
+        self.exists_hits: set[str] = set()
+        self.global_hits: set[str] = set()
+        self.unknown: set[str] = set()
+        self.page = None
+
+    @staticmethod
+    def add(names, values, hits: set, unknown: set) -> None:
+        for name, value in zip(names, values or []):
+            if value is None:
+                unknown.add(name)
+            elif value:
+                hits.add(name)
+
+    def visible(self, selector: str) -> bool:
+        return selector in self.visible_hits
 
 
 MEASURE_JS = """e => {
