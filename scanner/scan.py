@@ -273,8 +273,18 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
     async def main() -> dict:
         if handle_signals:
             _install_signal_handlers(asyncio.current_task())
-        return await scan_async(options, declaration=declaration, policy_findings=policy_findings,
-                                progress=progress, checkpoint=checkpoint)
+        started = time.monotonic()
+        try:
+            return await scan_async(options, declaration=declaration, policy_findings=policy_findings,
+                                    progress=progress, checkpoint=checkpoint)
+        except asyncio.CancelledError:
+            # interrupted before the scan proper began (e.g. while Chromium was starting)
+            _uncancel()
+            result = new_result(options)
+            result["incomplete_reasons"].append("scan interrupted before the browser was ready; no state scanned")
+            finish(result, started, time.monotonic())
+            from .audits import annotate_and_audit
+            return annotate_and_audit(result, declaration, policy_findings=policy_findings)
     return asyncio.run(main())
 
 
