@@ -1,0 +1,1 @@
+"""Benchmark of the crawl engine (see bench/README.md)."""
