@@ -30,6 +30,7 @@ tests/node_modules/.installed: tests/package.json
 	touch $@
 
 bench: setup
+	$(BIN)/python -m pip install -q psutil
 	$(BIN)/python bench/run.py
 
 clean:
