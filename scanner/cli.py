@@ -287,7 +287,8 @@ def demo(ctx, out_dir, chromium_path, no_progress):
         click.echo(f"demo site: https://www.micropep.com/ served on 127.0.0.1:{server.port}")
         policy = str(demo_site_dir() / "www.micropep.com" / "privacy-policy.html")
         # The demo site is meant to have findings: succeed unless the scan itself is incomplete.
-        ctx.exit(run_scan(options, out_dir, declaration, policy=policy, fail_on="never"))
+        from .report import FORMATS
+        ctx.exit(run_scan(options, out_dir, declaration, policy=policy, fail_on="never", formats=FORMATS))
 
 
 @cli.command("report")

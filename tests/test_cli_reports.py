@@ -1,0 +1,79 @@
+"""The CLI a CI job runs: formats, step summary, baseline gating, diff, re-render, rules list."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import TESTS, run_cli
+
+SITE = "https://www.no-banner.test/"
+
+
+def cli(*args, env=None):
+    full = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], capture_output=True, text=True, timeout=300,
+                          env=full, cwd=TESTS.parent)
+
+
+def test_ci_run_with_baseline_summary_and_all_formats(sites_server, tmp_path):
+    common = ["--resolve", sites_server.resolve_rule(), "--ignore-https-errors", "--states", "none",
+              "--max-pages", "1", "--no-progress"]
+    first = cli("scan", SITE, "--out", str(tmp_path / "old"), *common)
+    assert first.returncode == 1, first.stderr          # violations, default --fail-on violation
+    summary = tmp_path / "summary-for-ci.md"
+    second = cli("scan", SITE, "--out", str(tmp_path / "new"), *common, "--format", "json,html,csv,md,junit,sarif",
+                 "--baseline", str(tmp_path / "old" / "report.json"), "--fail-on", "new-violation",
+                 env={"GITHUB_STEP_SUMMARY": str(summary)})
+    assert second.returncode == 0, second.stderr        # nothing new since the baseline
+    new = tmp_path / "new"
+    for name in ("report.json", "report.html", "cookies.csv", "storage.csv", "requests.csv", "findings.csv",
+                 "summary.md", "junit.xml", "results.sarif", "manifest.json"):
+        assert (new / name).is_file(), name
+    report = json.loads((new / "report.json").read_text())
+    assert report["findings"] and all(f["baseline"] == "unchanged" for f in report["findings"])
+    assert "Cookie compliance" in summary.read_text()    # appended to the job summary
+    manifest = json.loads((new / "manifest.json").read_text())
+    assert {f["path"] for f in manifest["files"]} >= {"report.json", "junit.xml", "results.sarif"}
+    # diff of two stored reports, and re-rendering one
+    diff = cli("diff", str(tmp_path / "old" / "report.json"), str(new / "report.json"), "--format", "md")
+    assert diff.returncode == 0 and "unchanged" in diff.stdout.lower()
+    rerender = tmp_path / "rerender"
+    again = cli("report", str(new / "report.json"), "--format", "html,md", "--out", str(rerender))
+    assert again.returncode == 0 and (rerender / "report.html").is_file()
+    assert (rerender / "summary.md").read_text() == (new / "summary.md").read_text()
+
+
+def test_baseline_that_is_not_a_report_is_a_usage_error(tmp_path):
+    bogus = tmp_path / "old.json"
+    bogus.write_text('{"hello": 1}')
+    proc = run_cli("scan", SITE, "--baseline", str(bogus), "--resolve", "*=127.0.0.1:9")
+    assert proc.returncode == 2 and "--baseline" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_format_and_state_are_usage_errors():
+    for args in (("--format", "json,pdf"), ("--states", "none,maybe")):
+        proc = run_cli("scan", SITE, "--resolve", "*=127.0.0.1:9", *args)
+        assert proc.returncode == 2 and "unknown" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rules_list_names_every_audit_with_its_legal_source():
+    proc = run_cli("rules", "list")
+    assert proc.returncode == 0
+    for rule in ("pre-consent-cookie", "post-reject-request", "category-leak", "withdrawal-ignored",
+                 "no-reject-option", "pre-ticked-choice", "third-country-transfer", "policy-empty-contact"):
+        assert rule in proc.stdout
+    assert "ePrivacy Directive art. 5(3)" in proc.stdout
+
+
+def test_cookie_policy_import_on_the_fly(sites_server, tmp_path):
+    policy = TESTS / "fixtures" / "policy" / "cookiebot-declaration.html"
+    proc = cli("scan", SITE, "--out", str(tmp_path), "--resolve", sites_server.resolve_rule(), "--ignore-https-errors",
+               "--states", "none", "--max-pages", "1", "--no-progress", "--cookie-policy", str(policy))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert (tmp_path / "declaration-imported.yaml").is_file()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["declaration"]["cookies"] and report["declaration"]["path"].endswith("declaration-imported.yaml")
+    rules = {f["rule"] for f in report["findings"]}
+    assert "declared-not-observed" in rules              # the imported list names cookies this site never sets
