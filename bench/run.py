@@ -263,7 +263,7 @@ def cpu_table(rows: list[dict]) -> str:
                 total = sum(v for k, v in roles.items() if k == key or (key == "chromium utility" and k.startswith(key)))
                 listed += total
                 cells.append(f"{total / ps:.2f}")
-            cells.append(f"{(sum(roles.values()) - listed) / ps:.2f}")
+            cells.append(f"{max(0.0, sum(roles.values()) - listed) / ps:.2f}")
             lines.append(f"| {row['site']} | {run.get('concurrency')} | {'scanner' if kind == 'scan' else 'bare loop'} | "
                          + " | ".join(cells) + f" | {sum(roles.values()) / ps:.2f} |")
     return "\n".join(lines) if len(lines) > 2 else ""

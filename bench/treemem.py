@@ -113,7 +113,9 @@ class TreeSampler:
                         times = proc.cpu_times()
                         key = (proc.pid, proc.create_time())
                         self._cpu[key] = times.user + times.system
-                        if self._role.get(key, "other") == "other":  # a wrapper script may exec Chromium later
+                        # A wrapper script may exec Chromium later, and a process forked from the zygote
+                        # shows the zygote's command line until it renames itself: look again until settled.
+                        if self._role.get(key, "other") in ("other", "chromium zygote"):
                             self._role[key] = role_of(proc, proc.pid == self.pid)
                 except psutil.Error:
                     continue

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ChromiumNotFound
+from .errors import EXIT_INCOMPLETE, ChromiumNotFound, ScannerError
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 BASE_FLAGS = (
@@ -32,6 +33,22 @@ INSTALL_HINT = (
     "or point $CHROMIUM_PATH at a Chromium/Chrome binary"
 )
 VIEWPORT = {"width": 1366, "height": 900}
+
+
+class BrowserStartError(ScannerError):
+    exit_code = EXIT_INCOMPLETE
+
+
+def _launch_reason(exc: Exception) -> str:
+    """The line of Chromium's own output that says why it did not start, else Playwright's first line."""
+    lines = [re.sub(r"^\[?pid=\d+\]\[(?:err|out)\]\s*", "", line.strip(" <>")) for line in str(exc).splitlines()
+             if line.strip()]
+    for line in lines:
+        low = line.lower()
+        if any(word in low for word in ("error", "cannot", "failed", "too long", "not found", "denied")) \
+                and "browsertype.launch" not in low and "target page" not in low:
+            return line[:300]
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
 def is_root() -> bool:
@@ -97,20 +114,30 @@ class Browser:
         self.version = ""
 
     async def start(self) -> "Browser":
-        self._profile = tempfile.mkdtemp(prefix="cookie-scanner-profile-")
-        default = Path(self._profile, "Default")
-        default.mkdir()
-        (default / "Preferences").write_text(json.dumps({"profile": {"cookie_controls_mode": 0}}))
-        self._persistent = await self._pw.chromium.launch_persistent_context(
-            self._profile,
-            executable_path=self.executable,
-            headless=True,
-            args=launch_flags(self.resolver_rules),
-            chromium_sandbox=not is_root(),
-            # the scanner decides when the browser closes (after writing what it collected)
-            handle_sigint=False, handle_sigterm=False, handle_sighup=False,
-            ignore_https_errors=self.settings.ignore_https_errors,
-        )
+        # Chromium's profile socket path must stay short (108-byte Unix socket limit).
+        base = tempfile.gettempdir()
+        self._profile = tempfile.mkdtemp(prefix="cookie-scanner-profile-",
+                                         dir=base if len(base) <= 40 or not os.access("/tmp", os.W_OK) else "/tmp")
+        try:
+            default = Path(self._profile, "Default")
+            default.mkdir()
+            (default / "Preferences").write_text(json.dumps({"profile": {"cookie_controls_mode": 0}}))
+            self._persistent = await self._pw.chromium.launch_persistent_context(
+                self._profile,
+                executable_path=self.executable,
+                headless=True,
+                args=launch_flags(self.resolver_rules),
+                chromium_sandbox=not is_root(),
+                # the scanner decides when the browser closes (after writing what it collected)
+                handle_sigint=False, handle_sigterm=False, handle_sighup=False,
+                ignore_https_errors=self.settings.ignore_https_errors,
+            )
+        except BaseException as exc:
+            shutil.rmtree(self._profile, ignore_errors=True)  # it would hold the site's cookies
+            self._profile = None
+            if isinstance(exc, Exception):
+                raise BrowserStartError(f"Chromium at {self.executable} could not start: {_launch_reason(exc)}") from None
+            raise
         self.browser = self._persistent.browser
         self.version = self.browser.version if self.browser else ""
         return self

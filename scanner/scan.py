@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from playwright.async_api import async_playwright
 
-from .browser import Browser, ContextSettings, find_chromium
+from .browser import Browser, BrowserStartError, ContextSettings, find_chromium
 from .consent import load_recipes
 from .consent.engine import default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
@@ -277,11 +277,13 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
         try:
             return await scan_async(options, declaration=declaration, policy_findings=policy_findings,
                                     progress=progress, checkpoint=checkpoint)
-        except asyncio.CancelledError:
-            # interrupted before the scan proper began (e.g. while Chromium was starting)
+        except (asyncio.CancelledError, BrowserStartError) as exc:
+            # interrupted before the scan proper began, or Chromium could not start
             _uncancel()
             result = new_result(options)
-            result["incomplete_reasons"].append("scan interrupted before the browser was ready; no state scanned")
+            result["incomplete_reasons"].append(
+                str(exc) if isinstance(exc, BrowserStartError)
+                else "scan interrupted before the browser was ready; no state scanned")
             finish(result, started, time.monotonic())
             from .audits import annotate_and_audit
             return annotate_and_audit(result, declaration, policy_findings=policy_findings)
