@@ -48,7 +48,6 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
             await context.clock.install()
         recorder = ContextRecorder(context, site_domain=site_domain, keep_values=options.keep_values,
                                    keep_query=options.keep_query, seed=seed)
-        await recorder.install()
         page = await context.new_page()
         tame(page, context)
         page.on("crash", lambda _page: crashed.append("the page's renderer crashed"))

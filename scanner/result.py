@@ -1,9 +1,6 @@
-"""The scan result (report.json): skeleton, completion, atomic writes."""
+"""The scan result (report.json): skeleton and completion (writes: scanner.report.write_json)."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,22 +67,6 @@ def finish(result: dict, started: float, now: float) -> dict:
     result["finished_at"] = utc_now()
     result["duration_s"] = round(now - started, 3)
     return result
-
-
-def write_json_atomic(data: dict, path: Path) -> Path:
-    """Write JSON to a temporary file in the same folder, then rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def default_out_dir(url: str, base: Path | None = None) -> Path:

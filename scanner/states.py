@@ -71,7 +71,6 @@ class ConsentPhase:
         recorder = ContextRecorder(context, site_domain=self.site_domain,
                                    keep_values=opts.keep_values, keep_query=opts.keep_query)
         reached.recorder = recorder
-        await recorder.install()
         page = await context.new_page()
         tame(page, context)
         await recorder.attach(page)

@@ -77,9 +77,6 @@ class ContextRecorder:
         self.inflight: set[str] = set()
         self.sessions = []
 
-    async def install(self) -> None:
-        """Kept for callers; the instrumentation is installed per page by `attach`."""
-
     async def attach(self, page) -> None:
         """One DevTools session per page: network events, plus instrument.js injected into
         every frame before its scripts run, reporting through a CDP binding (cheaper than
