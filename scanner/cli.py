@@ -198,7 +198,7 @@ def _scan_options(f):
                      help="Seconds for the whole scan; when reached, what was done is reported, marked incomplete."),
         click.option("--allow-private", is_flag=True,
                      help="Allow scanning private, loopback and link-local addresses (refused by default)."),
-        click.option("--quiet-ms", type=int, default=1000, show_default=True,
+        click.option("--quiet-ms", type=int, default=500, show_default=True,
                      help="Network-quiet window after load before a page counts as settled."),
         click.option("--keep-values", is_flag=True, help="Keep cookie and storage values in the report."),
         click.option("--keep-query/--hash-query", default=False, show_default=True,

@@ -69,7 +69,7 @@ sys.argv[0] = "cookie-scanner"
 runpy.run_module("scanner.cli", run_name="__main__")
 """
 
-# Shorter network-quiet window than the default 1000 ms: what is tested here is not how long a page is
+# Shorter network-quiet window than the default 500 ms: what is tested here is not how long a page is
 # watched, and it keeps the file within a few minutes on a busy 2-core machine.
 FAST = ("--quiet-ms", "300")
 
