@@ -35,6 +35,18 @@ INSTALL_HINT = (
 VIEWPORT = {"width": 1366, "height": 900}
 
 
+_PROFILES: set[str] = set()   # profile folders not yet removed (they hold the scanned site's cookies)
+
+
+def remove_leftover_profiles() -> None:
+    """Remove profile folders a Chromium interrupted while starting may have written to after
+    the first clean-up; call once Playwright has stopped (its browsers are then gone)."""
+    for folder in list(_PROFILES):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.path.exists(folder):
+            _PROFILES.discard(folder)
+
+
 class BrowserStartError(ScannerError):
     exit_code = EXIT_INCOMPLETE
 
@@ -118,6 +130,7 @@ class Browser:
         base = tempfile.gettempdir()
         self._profile = tempfile.mkdtemp(prefix="cookie-scanner-profile-",
                                          dir=base if len(base) <= 40 or not os.access("/tmp", os.W_OK) else "/tmp")
+        _PROFILES.add(self._profile)
         try:
             default = Path(self._profile, "Default")
             default.mkdir()
@@ -134,7 +147,7 @@ class Browser:
             )
         except BaseException as exc:
             shutil.rmtree(self._profile, ignore_errors=True)  # it would hold the site's cookies
-            self._profile = None
+            self._profile = None  # still in _PROFILES: removed again once Playwright has stopped
             if isinstance(exc, Exception):
                 raise BrowserStartError(f"Chromium at {self.executable} could not start: {_launch_reason(exc)}") from None
             raise
@@ -161,6 +174,8 @@ class Browser:
             self._persistent = None
             if self._profile:
                 shutil.rmtree(self._profile, ignore_errors=True)
+                if not os.path.exists(self._profile):
+                    _PROFILES.discard(self._profile)
                 self._profile = None
 
     async def __aenter__(self) -> "Browser":

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from playwright.async_api import async_playwright
 
-from .browser import Browser, BrowserStartError, ContextSettings, find_chromium
+from .browser import Browser, BrowserStartError, ContextSettings, find_chromium, remove_leftover_profiles
 from .consent import load_recipes
 from .consent.engine import default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
@@ -275,7 +275,7 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
             _install_signal_handlers(asyncio.current_task())
         started = time.monotonic()
         try:
-            return await scan_async(options, declaration=declaration, policy_findings=policy_findings,
+            return await _scan_and_clean(options, declaration=declaration, policy_findings=policy_findings,
                                     progress=progress, checkpoint=checkpoint)
         except (asyncio.CancelledError, BrowserStartError) as exc:
             # interrupted before the scan proper began, or Chromium could not start
@@ -288,6 +288,13 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
             from .audits import annotate_and_audit
             return annotate_and_audit(result, declaration, policy_findings=policy_findings)
     return asyncio.run(main())
+
+
+async def _scan_and_clean(options, **kwargs) -> dict:
+    try:
+        return await scan_async(options, **kwargs)
+    finally:
+        remove_leftover_profiles()  # Playwright has stopped here: no Chromium can write any more
 
 
 def _install_signal_handlers(task) -> None:
