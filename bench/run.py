@@ -440,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-ms", type=int, default=500)
     parser.add_argument("--fast-forward-s", type=float, default=10.0)
     parser.add_argument("--json", type=Path, help="save the raw results here")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --json FILE: keep the configurations FILE already has, measure the rest")
     parser.add_argument("--write-readme", action="store_true", help="rewrite the results table in bench/README.md")
     parser.add_argument("--readme-from", help="comma-separated saved --json files: render the README table, no run")
     args = parser.parse_args(argv)
@@ -479,24 +481,37 @@ def main(argv: list[str] | None = None) -> int:
          f"{default}; load {os.getloadavg()[0]:.2f}")
     workdir = Path(tempfile.mkdtemp(prefix="bench-run-"))
     rows: list[dict] = []
+    if args.resume and args.json and args.json.is_file():
+        rows = json.loads(args.json.read_text())["rows"]
+        _say(f"resuming: {len(rows)} configurations already measured in {args.json}")
+    done = {(r["site"], r.get("level", r["requested_concurrency"] if isinstance(r["requested_concurrency"], int)
+                                   else None)) for r in rows}
     try:
-        if not args.no_demo:
+        if not args.no_demo and ("demo", None) not in done:
             load_before = os.getloadavg()[0]
             decl = rules_dir() / "sites" / "micropep.yaml"
             row = bench_site("demo", root=demo_site_dir(), url=DEMO_URL, declaration=decl,
                              toggles=load_declaration(decl).consent_mapping(), max_pages=None, concurrency=None,
                              args=args, workdir=workdir, deep_urls=None, watch=False)
             row["load_before"] = round(load_before, 2)
+            row["level"] = None
             rows.append(row)
+            if args.json:
+                _save(args.json, dict(info, engine=engine), args, rows)
         for n in sizes:
+            if all((f"synthetic {n}", level) in done for level in levels):
+                continue
             site = write_site(n, workdir / f"site-{n}")
             toggles = load_declaration(site.declaration).consent_mapping()
             for level in levels:
+                if (f"synthetic {n}", level) in done:
+                    continue
                 load_before = os.getloadavg()[0]
                 row = bench_site(f"synthetic {n}", root=site.root, url=site.url, declaration=site.declaration,
                                  toggles=toggles, max_pages=n, concurrency=level, args=args, workdir=workdir,
                                  deep_urls=site.deep_urls(), watch=True)
                 row["load_before"] = round(load_before, 2)
+                row["level"] = level
                 if level is not None and level == scanner_default_concurrency():  # (the default may change mid-run)
                     row["requested_concurrency"] = "default"
                 rows.append(row)

@@ -51,7 +51,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         page = await context.new_page()
         tame(page, context)
         page.on("crash", lambda _page: crashed.append("the page's renderer crashed"))
-        await recorder.attach(page)
+        await recorder.attach(page, getattr(browser, "ua_override", None))
         start = recorder.begin_page()
         status, error = await navigate(page, url, timeout_s=options.timeout_s)
         links: list[str] = []

@@ -1,5 +1,9 @@
 """Orchestrate a scan: one browser; per consent state, reach it once, then visit the whole
-page set in parallel fresh contexts created from that state; one result."""
+page set in parallel fresh contexts created from that state; one result.
+
+Pipelined: the consent phases of every state run while state `none` discovers the page set,
+and each reached state visits pages as soon as discovery accepts them, so no slot idles
+waiting for the crawl to finish (scanner.slots decides who goes first)."""
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +22,7 @@ from .pages import visit_page
 from .progress import NullProgress
 from .resolve import host_resolver_rules
 from .result import finish, new_result
+from .slots import DISCOVER, PHASE, VISIT, Slots
 from .states import ConsentPhase
 
 FIXED_STATES = ("none", "reject", "accept")
@@ -46,7 +51,9 @@ class Scan:
         self.recipes, generic = load_recipes()
         self.mapping = declaration.consent_mapping() if declaration else None
         self.site_domain = ""
-        self.slots = asyncio.Semaphore(options.concurrency)
+        self.slots = Slots(options.concurrency)
+        self.discovered = False                 # the page set is final
+        self._grown = asyncio.Event()           # set (and replaced) whenever the page set changes
         self.phase_args = dict(recipes=self.recipes, generic=generic, mapping=self.mapping,
                                custom=declaration.custom_recipe() if declaration else None, out_dir=options.out_dir)
         self.frontier = Frontier(start=options.url, max_pages=options.max_pages, max_depth=options.max_depth,
@@ -56,11 +63,15 @@ class Scan:
     def phase(self) -> ConsentPhase:
         return ConsentPhase(self.browser, self.options, site_domain=self.site_domain, **self.phase_args)
 
+    def _page_set_changed(self) -> None:
+        self._grown.set()
+        self._grown = asyncio.Event()
+
     async def visit(self, state: str, url: str, reached) -> tuple[dict, list[str]]:
         """One page visit; a context or browser that dies mid-visit is retried once, then recorded."""
         record, links = None, []
         for attempt in (1, 2):
-            async with self.slots:
+            async with self.slots.hold(DISCOVER if state == "none" else VISIT):
                 try:
                     record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
                                                      storage_state=reached.storage_state, seed=reached.recorder)
@@ -101,9 +112,12 @@ class Scan:
                     for link in links:
                         self.frontier.add(link, depth=depth, base=record.get("final_url") or url)
                 self.progress.set_total(len(self.frontier.pages))
+                self._page_set_changed()
         finally:
             for task in running:  # deadline or interruption: stop the visits still running
                 task.cancel()
+        self.discovered = True
+        self._page_set_changed()
         return records
 
     async def sitemap_urls(self) -> list[str]:
@@ -126,14 +140,31 @@ class Scan:
             await context.close()
         return found
 
-    async def run_state(self, name: str) -> dict:
-        async with self.slots:
+    async def reach(self, name: str):
+        async with self.slots.hold(PHASE):
             reached = await self.phase().reach(name)
+        self.records[name] = reached.record
+        return reached
+
+    async def visit_all(self, name: str, reached) -> dict:
+        """Visit every page of the page set in this state, starting each page as soon as
+        discovery has accepted it; ends when the page set is final and every visit is done."""
         record = reached.record
-        self.records[name] = record
-        if record["reached"]:
-            results = await asyncio.gather(*(self.visit(name, url, reached) for url in self.frontier.pages))
-            record["pages"] = [r for r, _ in results]
+        visits: dict[str, asyncio.Task] = {}
+        try:
+            if record["reached"]:
+                while True:
+                    grown = self._grown
+                    for url in self.frontier.pages[len(visits):]:
+                        visits[url] = asyncio.ensure_future(self.visit(name, url, reached))
+                    if self.discovered and len(visits) == len(self.frontier.pages):
+                        break
+                    await grown.wait()
+                results = await asyncio.gather(*visits.values())
+                record["pages"] = [r for r, _ in results]
+        finally:
+            for task in visits.values():  # deadline or interruption: stop the visits still running
+                task.cancel()
         self.progress.state_done(record)
         self.done.append(name)
         self.checkpoint()
@@ -224,39 +255,69 @@ def _collect(scan: Scan, result: dict) -> None:
 
 async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None:
     progress.start_state("none")
-    none = await scan.phase().reach("none")
-    scan.records["none"] = none.record
-    states = list(options.states)
-    if not states:  # every state the site supports, learned from the `none` visit
-        recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
-        per_category = scan.mapping or (default_mapping(recipe) if recipe and recipe.toggle
-                                        and recipe.has("open_settings") else {})
-        states = list(default_states(per_category))
-    result["options"]["states"] = states
-    progress.set_states(states)
-    if none.record["reached"]:
+    # When the states are known before the `none` visit (given, or from the declaration's
+    # consent mapping), their consent phases start at once, alongside it.
+    known = list(options.states) or (list(default_states(scan.mapping)) if scan.mapping else [])
+    phases: dict[str, asyncio.Task] = {name: asyncio.ensure_future(scan.reach(name)) for name in known
+                                       if name != "none"}
+    tasks: list[asyncio.Task] = list(phases.values())
+    try:
+        none = await scan.reach("none")
+        states = known
+        if not states:  # every state the site supports, learned from the `none` visit
+            recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
+            per_category = default_mapping(recipe) if recipe and recipe.toggle and recipe.has("open_settings") else {}
+            states = list(default_states(per_category))
+        result["options"]["states"] = states
+        progress.set_states(states)
+        others = [s for s in states if s != "none"]
+        if not none.record["reached"]:
+            for task in tasks:
+                task.cancel()
+            none.record["pages"] = [_failed_page(options.url, none.record["error"],
+                                                 none.record.pop("start_status", None))]
+            _record_crawl(scan, options, result)
+            _state_finished(scan, none.record)
+            for name in others:
+                scan.records[name] = {"state": name, "reached": False, "cmp": None, "method": [], "verified_by": None,
+                                      "banner": None, "screenshots": [], "pages": [],
+                                      "error": f"not attempted: the start page could not be loaded ({none.record['error']})"}
+                scan.done.append(name)
+            return
+        for name in others:
+            if name not in phases:
+                phases[name] = asyncio.ensure_future(scan.reach(name))
+                tasks.append(phases[name])
+        states_done = [asyncio.ensure_future(_then_visit(scan, name, phases[name])) for name in others]
+        tasks.extend(states_done)
         pages = await scan.discover(none)
         none.record["pages"] = [pages[url] for url in scan.frontier.pages]
-    else:
-        none.record["pages"] = [_failed_page(options.url, none.record["error"], none.record.pop("start_status", None))]
-    progress.state_done(none.record)
-    scan.records["none"] = none.record
-    scan.done.append("none")
+        _record_crawl(scan, options, result)
+        _state_finished(scan, none.record)
+        await asyncio.gather(*states_done)
+    finally:
+        for task in tasks:  # deadline or interruption: stop what still runs, let it close its context
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _record_crawl(scan: Scan, options: ScanOptions, result: dict) -> None:
     from .gather.redact import redact_url
     result["crawl"] = {"pages": [redact_url(u, options.keep_query) for u in scan.frontier.pages],
                        "skipped": dict(scan.frontier.skipped),
                        "max_pages": options.max_pages, "concurrency": options.concurrency,
                        "fast_forward_s": options.fast_forward_s, "quiet_ms": options.quiet_ms}
+
+
+async def _then_visit(scan: Scan, name: str, phase: asyncio.Task) -> dict:
+    return await scan.visit_all(name, await phase)
+
+
+def _state_finished(scan: Scan, record: dict) -> None:
+    scan.progress.state_done(record)
+    scan.records[record["state"]] = record
+    scan.done.append(record["state"])
     scan.checkpoint()
-    others = [s for s in states if s != "none"]
-    if none.record["reached"]:
-        await asyncio.gather(*(scan.run_state(name) for name in others))
-    else:
-        for name in others:
-            scan.records[name] = {"state": name, "reached": False, "cmp": None, "method": [], "verified_by": None,
-                                  "banner": None, "screenshots": [], "pages": [],
-                                  "error": f"not attempted: the start page could not be loaded ({none.record['error']})"}
-            scan.done.append(name)
 
 
 def _playwright_chromium(pw) -> str | None:

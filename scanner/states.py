@@ -73,7 +73,7 @@ class ConsentPhase:
         reached.recorder = recorder
         page = await context.new_page()
         tame(page, context)
-        await recorder.attach(page)
+        await recorder.attach(page, getattr(self.browser, "ua_override", None))
         recorder.begin_page()
         status, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)
         if error is None and status is not None and status >= 400:

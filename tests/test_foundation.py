@@ -142,6 +142,17 @@ def test_browser_does_not_announce_automation(demo_server):
     assert leaked == [False, None]    # a new visit starts with an empty jar and empty storage
 
 
+def test_scanned_pages_see_desktop_chrome_not_a_headless_browser(sites_server):
+    """A page that sorts visitors into bots and humans by user agent, client-hint brands and
+    navigator.webdriver (as CMPs and bot filters do) sees a human in every recorded visit."""
+    result = scan_site(sites_server, "https://www.bot-check.test/", states=("none",), keep_values=True,
+                       max_pages=1)
+    state = result["states"][0]
+    assert state["reached"], state["error"]
+    kind = by_name(state["pages"][0]["cookies"], "visitor_kind")
+    assert kind["value"] == "human"
+
+
 def test_cli_bad_url_exits_2_with_one_line():
     for bad in ("not-a-url", "file:///etc/passwd", "javascript:alert(1)", "https://"):
         proc = run_cli("scan", bad)

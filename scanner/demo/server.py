@@ -52,7 +52,7 @@ class SiteServer:
             cert, key = make_self_signed(self.hosts + ["localhost"])
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-            self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+            self._httpd.tls = context
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="site-server", daemon=True)
         self._thread.start()
@@ -95,7 +95,22 @@ class SiteServer:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """A browser closing a connection mid-response is normal during a scan: no traceback."""
+    """A browser closing a connection mid-response is normal during a scan: no traceback.
+    TLS handshakes happen in each connection's own thread, not one after another in the
+    accepting thread (a scan opens many connections at once: one per host per visit)."""
+
+    tls: ssl.SSLContext | None = None
+    request_queue_size = 128
+
+    def finish_request(self, request, client_address) -> None:
+        if self.tls is None:
+            return super().finish_request(request, client_address)
+        request.settimeout(30)
+        secure = self.tls.wrap_socket(request, server_side=True)   # takes over the socket
+        try:
+            super().finish_request(secure, client_address)
+        finally:
+            secure.close()
 
     def handle_error(self, request, client_address) -> None:
         import sys

@@ -77,10 +77,11 @@ class ContextRecorder:
         self.inflight: set[str] = set()
         self.sessions = []
 
-    async def attach(self, page) -> None:
+    async def attach(self, page, ua_override: dict | None = None) -> None:
         """One DevTools session per page: network events, plus instrument.js injected into
         every frame before its scripts run, reporting through a CDP binding (cheaper than
-        Playwright's expose_binding + add_init_script round trips)."""
+        Playwright's expose_binding + add_init_script round trips). `ua_override`:
+        Emulation.setUserAgentOverride parameters (see browser.user_agent_override)."""
         session = await self.context.new_cdp_session(page)
         session.on("Runtime.bindingCalled", self._on_binding_called)
         session.on("Network.requestWillBeSent", self._on_request)
@@ -95,6 +96,7 @@ class ContextRecorder:
             session.send("Runtime.enable"),
             session.send("Runtime.addBinding", {"name": BINDING}),
             session.send("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT_JS}),
+            *([session.send("Emulation.setUserAgentOverride", ua_override)] if ua_override else []),
         )
         self.sessions.append(session)
 
