@@ -78,3 +78,32 @@ def test_fast_forward_finds_what_waiting_in_real_time_finds(sites_server):
     assert "px.late-tracker.test" in fast[0] and "late_id" in fast[1]
     assert fast == slow                        # nothing lost by fast-forwarding instead of waiting
     assert "px.late-tracker.test" not in blind[0]   # a fixed short wait misses it
+
+
+def test_slots_serve_consent_phases_then_discovery_then_visits_and_survive_cancellation():
+    import asyncio
+    from scanner.slots import DISCOVER, PHASE, VISIT, Slots
+
+    async def run() -> tuple[list[str], int]:
+        slots = Slots(1)
+        order: list[str] = []
+        await slots.acquire(VISIT)             # busy: everyone below queues
+
+        async def job(name: str, priority: int) -> None:
+            async with slots.hold(priority):
+                order.append(name)
+                await asyncio.sleep(0)
+
+        tasks = [asyncio.ensure_future(job(n, p)) for n, p in
+                 [("visit-1", VISIT), ("discover-1", DISCOVER), ("cancelled-phase", PHASE),
+                  ("phase-1", PHASE), ("visit-2", VISIT)]]
+        await asyncio.sleep(0)
+        tasks[2].cancel()                     # a waiter cancelled before its turn gives up its place
+        await asyncio.sleep(0)
+        slots.release()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return order, slots.free
+
+    order, free = asyncio.run(run())
+    assert order == ["phase-1", "discover-1", "visit-1", "visit-2"]
+    assert free == 1                          # every slot handed back
