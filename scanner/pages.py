@@ -39,8 +39,9 @@ async def links_of(page) -> list[str]:
 
 
 async def visit_page(browser, url: str, options, *, site_domain: str, storage_state: dict | None,
-                     seed: ContextRecorder | None) -> tuple[dict, list[str]]:
-    """Record `url` as a visitor in the given consent state sees it. Returns (page record, links)."""
+                     seed: ContextRecorder | None, inspect=None) -> tuple[dict, list[str]]:
+    """Record `url` as a visitor in the given consent state sees it. Returns (page record, links).
+    `inspect(page)`, if given, runs on the settled page before it is recorded."""
     context = await browser.new_context(storage_state=storage_state)
     crashed: list[str] = []
     try:
@@ -58,6 +59,8 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         if error is None:
             await settle_page(page, recorder, options)
             links = await links_of(page)
+            if inspect is not None:
+                await inspect(page)
         if crashed:
             raise RuntimeError(crashed[0])
         record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start)

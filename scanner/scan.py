@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright
 
 from .browser import Browser, BrowserStartError, ContextSettings, find_chromium, remove_leftover_profiles
 from .consent import load_recipes
-from .consent.engine import default_mapping
+from .consent.engine import ConsentEngine, default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
 from .options import ScanOptions
 from .pages import visit_page
@@ -67,14 +67,15 @@ class Scan:
         self._grown.set()
         self._grown = asyncio.Event()
 
-    async def visit(self, state: str, url: str, reached) -> tuple[dict, list[str]]:
+    async def visit(self, state: str, url: str, reached, inspect=None) -> tuple[dict, list[str]]:
         """One page visit; a context or browser that dies mid-visit is retried once, then recorded."""
         record, links = None, []
         for attempt in (1, 2):
             async with self.slots.hold(DISCOVER if state == "none" else VISIT):
                 try:
                     record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
-                                                     storage_state=reached.storage_state, seed=reached.recorder)
+                                                     storage_state=reached.storage_state, seed=reached.recorder,
+                                                     inspect=inspect)
                     break
                 except asyncio.CancelledError:
                     raise
@@ -128,6 +129,10 @@ class Scan:
         found: list[str] = []
         try:
             page = await context.new_page()
+            override = getattr(self.browser, "ua_override", None)
+            if override:  # the same desktop-Chrome client hints as every recorded page
+                session = await context.new_cdp_session(page)
+                await session.send("Emulation.setUserAgentOverride", override)
             robots = await _fetch_text(page, urljoin(self.options.url, "/robots.txt"), self.options.timeout_s)
             queue = sitemap_urls_from_robots(robots) or [urljoin(self.options.url, "/sitemap.xml")]
             seen = 0
@@ -151,17 +156,33 @@ class Scan:
         discovery has accepted it; ends when the page set is final and every visit is done."""
         record = reached.record
         visits: dict[str, asyncio.Task] = {}
+        banner_back: list[bool] = []
+
+        async def recheck(page) -> None:
+            """On the start page: the banner must not come back in a new visit."""
+            engine = ConsentEngine(page, self.recipes, self.phase_args["generic"], mapping=self.mapping,
+                                   custom=self.phase_args["custom"])
+            engine.recipe = reached.recipe
+            try:
+                banner_back.append(await engine.banner_visible())
+            except Exception:
+                pass
+
         try:
             if record["reached"]:
                 while True:
                     grown = self._grown
                     for url in self.frontier.pages[len(visits):]:
-                        visits[url] = asyncio.ensure_future(self.visit(name, url, reached))
+                        check = recheck if reached.recheck and not visits else None
+                        visits[url] = asyncio.ensure_future(self.visit(name, url, reached, inspect=check))
                     if self.discovered and len(visits) == len(self.frontier.pages):
                         break
                     await grown.wait()
                 results = await asyncio.gather(*visits.values())
                 record["pages"] = [r for r, _ in results]
+                if any(banner_back):
+                    record.update(reached=False, pages=[],
+                                  error="the banner re-appears on a new visit: the choice was not stored")
         finally:
             for task in visits.values():  # deadline or interruption: stop the visits still running
                 task.cancel()
@@ -348,7 +369,11 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
             finish(result, started, time.monotonic())
             from .audits import annotate_and_audit
             return annotate_and_audit(result, declaration, policy_findings=policy_findings)
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        if handle_signals:
+            _keep_handling_signals()
 
 
 async def _scan_and_clean(options, **kwargs) -> dict:
@@ -358,25 +383,41 @@ async def _scan_and_clean(options, **kwargs) -> dict:
         remove_leftover_profiles()  # Playwright has stopped here: no Chromium can write any more
 
 
-def _install_signal_handlers(task) -> None:
+_SIGNALS = {"count": 0}
+
+
+def _on_signal(signame: str, first) -> None:
     import os
-    import signal
     import sys
+    _SIGNALS["count"] += 1
+    if _SIGNALS["count"] > 1:
+        print(f"cookie-scanner: {signame} again: exiting now", file=sys.stderr, flush=True)
+        os._exit(130)
+    print(f"cookie-scanner: {signame}: {first[0]} (again to quit at once)", file=sys.stderr, flush=True)
+    first[1]()
+
+
+def _install_signal_handlers(task) -> None:
+    import signal
 
     loop = asyncio.get_running_loop()
-    state = {"count": 0}
-
-    def on_signal(signame: str) -> None:
-        state["count"] += 1
-        if state["count"] > 1:
-            print(f"cookie-scanner: {signame} again: exiting now", file=sys.stderr, flush=True)
-            os._exit(130)
-        print(f"cookie-scanner: {signame}: stopping, writing what was collected (again to quit at once)",
-              file=sys.stderr, flush=True)
-        task.cancel()
-
+    _SIGNALS["count"] = 0
+    first = ("stopping, writing what was collected", task.cancel)
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, on_signal, sig.name)
+            loop.add_signal_handler(sig, _on_signal, sig.name, first)
         except (NotImplementedError, RuntimeError):
+            pass
+
+
+def _keep_handling_signals() -> None:
+    """Once the scan's event loop is gone (reports are being written), a signal must still not
+    raise KeyboardInterrupt at a random place: the first one lets the writing finish, the next
+    (or any after an interrupted scan) exits at once."""
+    import signal
+    first = ("writing the report", lambda: None)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, lambda signum, _frame: _on_signal(signal.Signals(signum).name, first))
+        except (ValueError, OSError):  # not the main thread
             pass

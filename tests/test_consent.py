@@ -84,6 +84,19 @@ def test_reject_button_that_does_nothing_is_unreached_exit_3(sites_server, tmp_p
     assert report["verdict"] == "incomplete"
 
 
+def test_choice_lost_on_a_new_visit_is_not_a_reached_state(sites_server):
+    """The banner goes away when clicked and stays away on a reload of the same tab
+    (sessionStorage), but comes back in every new visit: the state is not reached."""
+    result = scan_site(sites_server, "https://www.forgetful.test/", states=("none", "reject", "accept"), max_pages=2)
+    states = states_by_name(result)
+    assert states["none"]["reached"]
+    for name in ("reject", "accept"):
+        assert states[name]["reached"] is False
+        assert "re-appears on a new visit" in states[name]["error"]
+        assert states[name]["pages"] == []
+    assert result["verdict"] == "incomplete"
+
+
 def test_french_only_banner_through_generic_fallback(sites_server):
     result = scan_site(sites_server, "https://www.banque-fr.test/", states=("none", "reject", "accept"), locale="fr-FR")
     states = states_by_name(result)
