@@ -380,7 +380,8 @@ def render_results(runs: list[dict]) -> str:
         f"Measured {', '.join(dates)} on {m['nproc']} cores ({m.get('cpu') or 'unknown CPU'}), "
         f"{m.get('ram_gb')} GB RAM, Chromium {chromium}, Playwright {m.get('playwright')}, Python {m.get('python')}; "
         f"quiet window {first['settings']['quiet_ms']} ms, fast-forward {first['settings']['fast_forward_s']} s. "
-        + (f"The machine was shared: 1-minute load average before the runs {min(loads):.1f} to {max(loads):.1f}. "
+        + (f"1-minute load average before the runs {min(loads):.1f} to {max(loads):.1f} (it lags, so it includes "
+           f"the previous configuration's own run; the `other load` column is what other work took during a run). "
            if loads else "")
         + _engine_text(runs), "",
         table(rows), "",
