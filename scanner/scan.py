@@ -131,8 +131,11 @@ class Scan:
             page = await context.new_page()
             override = getattr(self.browser, "ua_override", None)
             if override:  # the same desktop-Chrome client hints as every recorded page
-                session = await context.new_cdp_session(page)
-                await session.send("Emulation.setUserAgentOverride", override)
+                try:
+                    session = await context.new_cdp_session(page)
+                    await session.send("Emulation.setUserAgentOverride", override)
+                except Exception:
+                    pass
             robots = await _fetch_text(page, urljoin(self.options.url, "/robots.txt"), self.options.timeout_s)
             queue = sitemap_urls_from_robots(robots) or [urljoin(self.options.url, "/sitemap.xml")]
             seen = 0
@@ -183,6 +186,9 @@ class Scan:
                 if any(banner_back):
                     record.update(reached=False, pages=[],
                                   error="the banner re-appears on a new visit: the choice was not stored")
+                elif reached.recheck and not banner_back:  # the start page visit failed: say so
+                    record["verified_by"] = ((record.get("verified_by") or "") +
+                                             "; not checked on a new visit (the start page visit failed)").lstrip("; ")
         finally:
             for task in visits.values():  # deadline or interruption: stop the visits still running
                 task.cancel()
