@@ -186,7 +186,10 @@ class Scan:
                 if any(banner_back):
                     record.update(reached=False, pages=[],
                                   error="the banner re-appears on a new visit: the choice was not stored")
-                elif reached.recheck and not banner_back:  # the start page visit failed: say so
+                elif banner_back:
+                    record["verified_by"] = ((record.get("verified_by") or "") +
+                                             "; banner stays away on a new visit").lstrip("; ")
+                elif reached.recheck:  # the start page visit failed: say so
                     record["verified_by"] = ((record.get("verified_by") or "") +
                                              "; not checked on a new visit (the start page visit failed)").lstrip("; ")
         finally:

@@ -41,6 +41,7 @@ def test_every_state_reached_on_real_consent_manager(sites_server, recipe, tmp_p
         assert state["cmp"] == recipe
         if name != "none":
             assert state["verified_by"].startswith(f"{recipe} readback"), state["verified_by"]
+            assert state["verified_by"].endswith("banner stays away on a new visit"), state["verified_by"]
     assert result["complete"] is True
     assert not cookie_names(states["none"]) & {"_ga", "_fbp"}
     assert not cookie_names(states["reject"]) & {"_ga", "_fbp"}
