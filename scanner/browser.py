@@ -33,7 +33,8 @@ BASE_FLAGS = (
     "--disable-features=IsolateOrigins,site-per-process",
 )
 INSTALL_HINT = (
-    "no Chromium found: install one (Debian/Ubuntu: `sudo apt-get install chromium`) "
+    "no Chromium found: install one (Debian: `sudo apt-get install chromium-headless-shell`, "
+    "or `chromium`) "
     "or point $CHROMIUM_PATH at a Chromium/Chrome binary"
 )
 VIEWPORT = {"width": 1366, "height": 900}
