@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright
 
 from .browser import Browser, BrowserStartError, ContextSettings, find_chromium, remove_leftover_profiles
 from .consent import load_recipes
-from .consent.engine import ConsentEngine, default_mapping
+from .consent.engine import default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
 from .options import ScanOptions
 from .pages import visit_page
@@ -163,11 +163,8 @@ class Scan:
 
         async def recheck(page) -> None:
             """On the start page: the banner must not come back in a new visit."""
-            engine = ConsentEngine(page, self.recipes, self.phase_args["generic"], mapping=self.mapping,
-                                   custom=self.phase_args["custom"])
-            engine.recipe = reached.recipe
             try:
-                banner_back.append(await engine.banner_visible())
+                banner_back.append(await self.phase().banner_shown(page, reached.recipe))
             except Exception:
                 pass
 
@@ -186,12 +183,10 @@ class Scan:
                 if any(banner_back):
                     record.update(reached=False, pages=[],
                                   error="the banner re-appears on a new visit: the choice was not stored")
-                elif banner_back:
-                    record["verified_by"] = ((record.get("verified_by") or "") +
-                                             "; banner stays away on a new visit").lstrip("; ")
-                elif reached.recheck:  # the start page visit failed: say so
-                    record["verified_by"] = ((record.get("verified_by") or "") +
-                                             "; not checked on a new visit (the start page visit failed)").lstrip("; ")
+                elif reached.recheck:  # passed, or could not run because the start page visit failed
+                    checked = ("banner stays away on a new visit" if banner_back
+                               else "not checked on a new visit (the start page visit failed)")
+                    record["verified_by"] = "; ".join(filter(None, [record.get("verified_by"), checked]))
         finally:
             for task in visits.values():  # deadline or interruption: stop the visits still running
                 task.cancel()

@@ -121,6 +121,12 @@ class ConsentPhase:
         reached.recheck = True
         reached.storage_state = await context.storage_state()
 
+    async def banner_shown(self, page, recipe) -> bool:
+        """Whether the consent banner (of `recipe`, else any banner the generic rules find) is shown."""
+        engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom)
+        engine.recipe = recipe
+        return await engine.banner_visible()
+
     async def _screenshot(self, page, record: dict, state: str, label: str) -> None:
         if self.out_dir is None:
             return
