@@ -7,11 +7,18 @@ Per page-state, as the scanner does (scanner/pages.py):
   settle_cap_s) -> scroll to the bottom in steps -> page.clock.run_for(fast_forward_s) -> quiet
   window -> close the context; `concurrency` page-states at a time, one browser.
 
-What it leaves out is the scanner's own work: reaching each consent state through the banner,
-the CDP recorder (request/response/cookie events, the init script and its binding), snapshots
-of cookies and storage, link extraction, sitemap reading, audits. To be in a consent state it
-pre-sets the HubSpot consent cookies the banner would have written (`__hs_cookie_cat_pref` etc.;
-nothing for `none`; `withdraw` ends all-off, like `reject`).
+To be in a consent state it does what a short Playwright script written for this one banner
+would do (`--consent clicks`, the default): for each state but `none`, once, a fresh context
+loads the start page, clicks the HubSpot banner's buttons for that state (reject, accept, the
+settings toggles of one category, or accept -> reload -> reopen -> reject for `withdraw`) and
+keeps the context's storage; every page visit of the state starts from it. `none` starts empty.
+`--consent preset` skips the banner and writes the consent cookies the banner would write
+(`__hs_cookie_cat_pref` etc.), as the benchmark did before 2026-11-27.
+
+What it leaves out is the scanner's own work: finding the consent manager and proving each
+state (readback, the banner gone, then staying away on a new visit), the `none` state's scroll
+and second page, the CDP recorder (request/response/cookie events, the init script and its
+binding), snapshots of cookies and storage, link extraction, sitemap reading, audits.
 
 The only thing it keeps is a per-state count of pages that contacted the watched hosts (a set
 membership test in the request handler, which the quiet window needs anyway), so a run can show
@@ -78,6 +85,35 @@ def consent_storage_state(state: str, url: str, toggles: dict[str, list[str]] | 
     return {"cookies": cookies, "origins": []}
 
 
+HS = {"accept": "#hs-eu-confirmation-button", "reject": "#hs-eu-decline-button",
+      "settings": "#hs-eu-cookie-settings-button", "save": "#hs-modal-save-settings", "modal": "#hs-modal",
+      "banner": "#hs-eu-cookie-confirmation", "toggle": "#hs-category-toggle-{purpose}"}
+
+
+async def click_consent(context, url: str, state: str, toggles: dict | None, timeout_s: float) -> None:
+    """Reach `state` on the HubSpot banner in `context` the way a visitor does: by clicking."""
+    page = await context.new_page()
+    timeout = timeout_s * 1000
+    await page.goto(url, wait_until="load", timeout=timeout)
+    if state in ("accept", "withdraw"):
+        await page.click(HS["accept"], timeout=timeout)
+    elif state == "reject":
+        await page.click(HS["reject"], timeout=timeout)
+    elif state.startswith("only:"):
+        await page.click(HS["settings"], timeout=timeout)
+        await page.wait_for_selector(HS["modal"], state="visible", timeout=timeout)
+        for purpose in (toggles or {}).get(state[5:], []):
+            await page.check(HS["toggle"].format(purpose=purpose), timeout=timeout)
+        await page.click(HS["save"], timeout=timeout)
+    else:
+        raise ValueError(f"unknown state {state!r}")
+    if state == "withdraw":
+        await page.reload(wait_until="load", timeout=timeout)
+        await page.evaluate("(window._hsp = window._hsp || []).push(['showBanner'])")
+        await page.click(HS["reject"], timeout=timeout)
+    await page.wait_for_selector(HS["banner"], state="hidden", timeout=timeout)
+
+
 async def _settle(last: list[float], quiet_ms: int, cap_s: float) -> None:
     """The scanner's quiet window: return once no request started for quiet_ms, or after cap_s."""
     deadline = time.monotonic() + cap_s
@@ -93,14 +129,20 @@ async def _settle(last: list[float], quiet_ms: int, cap_s: float) -> None:
 async def bare_loop(urls: list[str], states: list[str], *, resolve: list[str], concurrency: int,
                     quiet_ms: int = 500, fast_forward_s: float = 10.0, settle_cap_s: float = 10.0,
                     timeout_s: float = 30.0, toggles: dict | None = None, ignore_https_errors: bool = True,
-                    locale: str = "en-US", chromium: str | None = None, watch_hosts: list[str] = ()) -> dict:
-    """Visit every (state, url) once; returns timing and the few counts it keeps."""
+                    locale: str = "en-US", chromium: str | None = None, watch_hosts: list[str] = (),
+                    consent: str = "clicks") -> dict:
+    """Visit every (state, url) once; returns timing and the few counts it keeps.
+    consent: "clicks" (reach each state through the banner) or "preset" (write its cookies)."""
     started = time.monotonic()
     watch = frozenset(watch_hosts)
     seen: dict[str, dict[str, int]] = {s: {h: 0 for h in watch} for s in states}
     errors: list[str] = []
     done = 0
-    storage = {s: consent_storage_state(s, urls[0], toggles) for s in states} if urls else {}
+    if consent not in ("clicks", "preset"):
+        raise ValueError(f"consent must be clicks or preset, not {consent!r}")
+    storage: dict[str, dict | None] = {}
+    if consent == "preset":
+        storage = {s: consent_storage_state(s, urls[0], toggles) for s in states} if urls else {}
     profile = tempfile.mkdtemp(prefix="bench-bare-profile-")
     try:
         # The scanner's throwaway profile: third-party cookies allowed, as in a visitor's Chrome.
@@ -121,11 +163,31 @@ async def bare_loop(urls: list[str], states: list[str], *, resolve: list[str], c
             ua = user_agent(version)
             launched = time.monotonic()
 
+            def new_context(storage_state: dict | None = None):
+                return browser.new_context(storage_state=storage_state, ignore_https_errors=ignore_https_errors,
+                                           locale=locale, viewport=VIEWPORT, user_agent=ua, service_workers="block")
+
+            async def reach(state: str) -> None:
+                if consent == "preset" or state == "none":
+                    storage.setdefault(state, None)
+                    return
+                context = await new_context()
+                try:
+                    await click_consent(context, urls[0], state, toggles, timeout_s)
+                    # cookies only: HubSpot keeps the choice in cookies, and Playwright's restore of
+                    # localStorage would cost every visit a hidden page load per origin (the
+                    # scanner restores it without that, see scanner/gather/seed.py)
+                    storage[state] = dict(await context.storage_state(), origins=[])
+                except Exception as exc:
+                    errors.append(f"{state} consent: {str(exc).splitlines()[0][:200]}")
+                finally:
+                    await context.close()
+
             async def visit(state: str, url: str) -> None:
                 nonlocal done
-                context = await browser.new_context(storage_state=storage[state], ignore_https_errors=ignore_https_errors,
-                                                    locale=locale, viewport=VIEWPORT, user_agent=ua,
-                                                    service_workers="block")
+                if state not in storage:
+                    return  # its consent state could not be reached (listed in errors)
+                context = await new_context(storage[state])
                 last = [time.monotonic()]
                 hosts: set[str] = set()
 
@@ -167,20 +229,19 @@ async def bare_loop(urls: list[str], states: list[str], *, resolve: list[str], c
                     except Exception:
                         pass
 
-            queue: asyncio.Queue = asyncio.Queue()
-            for state in states:
-                for url in urls:
-                    queue.put_nowait((state, url))
+            # `concurrency` contexts at a time: the consent clicks of every state first (they are
+            # queued first), then each state's page visits as soon as its state is reached.
+            slots = asyncio.Semaphore(max(1, concurrency))
 
-            async def worker() -> None:
-                while True:
-                    try:
-                        state, url = queue.get_nowait()
-                    except asyncio.QueueEmpty:
-                        return
-                    await visit(state, url)
+            async def held(job) -> None:
+                async with slots:
+                    await job
 
-            await asyncio.gather(*(worker() for _ in range(max(1, concurrency))))
+            async def run_state(state: str) -> None:
+                await held(reach(state))
+                await asyncio.gather(*(held(visit(state, url)) for url in urls))
+
+            await asyncio.gather(*(run_state(state) for state in states))
             visited = time.monotonic()
             await persistent.close()
     finally:
@@ -189,7 +250,7 @@ async def bare_loop(urls: list[str], states: list[str], *, resolve: list[str], c
     return {"wall_s": round(finished - started, 3), "visit_s": round(visited - launched, 3),
             "launch_s": round(launched - started, 3), "page_states": done, "planned": len(urls) * len(states),
             "errors": errors[:20], "n_errors": len(errors), "seen": seen, "chromium": version,
-            "concurrency": concurrency, "quiet_ms": quiet_ms, "fast_forward_s": fast_forward_s}
+            "concurrency": concurrency, "quiet_ms": quiet_ms, "fast_forward_s": fast_forward_s, "consent": consent}
 
 
 def run_spec(spec: dict) -> dict:
@@ -197,7 +258,8 @@ def run_spec(spec: dict) -> dict:
         spec["urls"], spec["states"], resolve=spec["resolve"], concurrency=spec["concurrency"],
         quiet_ms=spec.get("quiet_ms", 500), fast_forward_s=spec.get("fast_forward_s", 10.0),
         settle_cap_s=spec.get("settle_cap_s", 10.0), timeout_s=spec.get("timeout_s", 30.0),
-        toggles=spec.get("toggles"), chromium=spec.get("chromium"), watch_hosts=spec.get("watch_hosts", [])))
+        toggles=spec.get("toggles"), chromium=spec.get("chromium"), watch_hosts=spec.get("watch_hosts", []),
+        consent=spec.get("consent", "clicks")))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--states", default="none,reject,accept,only:functional,only:marketing,withdraw")
     parser.add_argument("--quiet-ms", type=int, default=500)
     parser.add_argument("--fast-forward-s", type=float, default=10.0)
+    parser.add_argument("--consent", choices=("clicks", "preset"), default="clicks",
+                        help="reach each state through the banner (default) or write its consent cookies")
     args = parser.parse_args(argv)
     if args.spec:
         summary = run_spec(json.loads(args.spec.read_text()))
@@ -222,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             summary = asyncio.run(bare_loop(
                 site.urls(), args.states.split(","), resolve=[server.resolve_rule()], concurrency=args.concurrency,
                 quiet_ms=args.quiet_ms, fast_forward_s=args.fast_forward_s, toggles=toggles,
-                watch_hosts=[LATE_HOST, DEEP_HOST]))
+                watch_hosts=[LATE_HOST, DEEP_HOST], consent=args.consent))
         shutil.rmtree(site.root.parent, ignore_errors=True)
     text = json.dumps(summary, indent=2)
     if args.out:

@@ -162,7 +162,7 @@ def bench_site(label: str, *, root: Path, url: str, declaration: Path, toggles: 
         bare_spec = {"urls": scan["page_urls"], "states": scan["states_reached"], "resolve": spec["resolve"],
                      "concurrency": scan["concurrency"], "quiet_ms": args.quiet_ms,
                      "fast_forward_s": args.fast_forward_s, "toggles": toggles,
-                     "watch_hosts": [LATE_HOST, DEEP_HOST] if watch else []}
+                     "watch_hosts": [LATE_HOST, DEEP_HOST] if watch else [], "consent": args.bare_consent}
         _say(f"  bare     {label} concurrency={scan['concurrency']} ...")
         row["bare"] = bare = measured("bare", bare_spec, budget, workdir)
         _say("    " + _brief(bare))
@@ -193,7 +193,9 @@ def derive(row: dict) -> dict:
     bps, bwall = bare.get("page_states") or 0, bare.get("wall_s")
     out.update(bare_wall=bwall, bare_ps=bps,
                bare_cpu_per_ps=round((bare.get("memory") or {}).get("tree_cpu_s", 0) / bps, 2) if bps else None, bare_rss=(bare.get("memory") or {}).get("peak_rss_mb"),
-               bare_other=(bare.get("memory") or {}).get("other_cores"), bare_failed=bare.get("failed"))
+               bare_other=(bare.get("memory") or {}).get("other_cores"), bare_failed=bare.get("failed"),
+               # runs before 2026-11-27 wrote the consent cookies instead of clicking the banner
+               bare_consent=bare.get("consent", "preset"))
     out["ratio"] = round((wall / ps) / (bwall / bps), 2) if ps and wall and bps and bwall else None
     out["cpu_ratio"] = (round(out["cpu_per_ps"] / out["bare_cpu_per_ps"], 2)
                         if out.get("cpu_per_ps") and out.get("bare_cpu_per_ps") else None)
@@ -229,6 +231,8 @@ def table(rows: list[dict]) -> str:
             late = f"{'found' if r['late_found'] else '**MISSED**'} ({r['late_cov'][0]}/{r['late_cov'][1]})"
             deep = f"{'found' if r['deep_found'] else '**MISSED**'} ({r['deep_cov'][0]}/{r['deep_cov'][1]})"
         bare = _num(r["bare_wall"]) if not r["bare_failed"] else "failed"
+        if not r["bare_failed"] and r["bare_wall"] is not None and r["bare_consent"] != "clicks":
+            bare += f" ({r['bare_consent']})"
         other = _num(r["other"])
         if r["bare_other"] is not None:
             other += f" / {_num(r['bare_other'])}"
@@ -442,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="demo + 10 pages at the default concurrency")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo-site run")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare-loop baseline")
+    parser.add_argument("--bare-consent", choices=("clicks", "preset"), default="clicks",
+                        help="the bare loop reaches each state through the banner (default) or writes its cookies")
     parser.add_argument("--quiet-ms", type=int, default=500)
     parser.add_argument("--fast-forward-s", type=float, default=10.0)
     parser.add_argument("--json", type=Path, help="save the raw results here")

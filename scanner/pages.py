@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from .gather import ContextRecorder, navigate, page_record
+from .gather.seed import split_storage_state
 
 SCROLL_JS = """async () => {
   for (let i = 0; i < 40; i++) {
@@ -42,6 +43,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
                      seed: ContextRecorder | None, inspect=None) -> tuple[dict, list[str]]:
     """Record `url` as a visitor in the given consent state sees it. Returns (page record, links).
     `inspect(page)`, if given, runs on the settled page before it is recorded."""
+    storage_state, seed_script = split_storage_state(storage_state)
     context = await browser.new_context(storage_state=storage_state)
     crashed: list[str] = []
     try:
@@ -52,7 +54,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         page = await context.new_page()
         tame(page, context)
         page.on("crash", lambda _page: crashed.append("the page's renderer crashed"))
-        await recorder.attach(page, getattr(browser, "ua_override", None))
+        await recorder.attach(page, getattr(browser, "ua_override", None), seed_script)
         start = recorder.begin_page()
         status, error = await navigate(page, url, timeout_s=options.timeout_s)
         links: list[str] = []

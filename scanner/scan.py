@@ -86,13 +86,14 @@ class Scan:
         self.progress.page_done(state, url, record.get("error"))
         return record, links
 
-    async def discover(self, reached) -> dict[str, dict]:
-        """State `none`: visit pages breadth-first, growing the page set from their links."""
+    async def discover(self, reached, sitemap: "asyncio.Future[list[str]] | None" = None) -> dict[str, dict]:
+        """State `none`: visit pages breadth-first, growing the page set from their links.
+        `sitemap`: the sitemap fetch, if already started (else it is fetched here)."""
         for url in self.options.extra_urls:
             self.frontier.add(url, depth=1, forced=True)
         for link in reached.links:
             self.frontier.add(link, depth=1, base=self.options.url)
-        for url in await self.sitemap_urls():
+        for url in await (sitemap if sitemap is not None else self.sitemap_urls()):
             self.frontier.add(url, depth=1)
         records: dict[str, dict] = {}
         running: dict[asyncio.Task, str] = {}
@@ -285,7 +286,8 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
     known = list(options.states) or (list(default_states(scan.mapping)) if scan.mapping else [])
     phases: dict[str, asyncio.Task] = {name: asyncio.ensure_future(scan.reach(name)) for name in known
                                        if name != "none"}
-    tasks: list[asyncio.Task] = list(phases.values())
+    sitemap = asyncio.ensure_future(scan.sitemap_urls())   # needs nothing from `none`: start it now
+    tasks: list[asyncio.Task] = [*phases.values(), sitemap]
     try:
         none = await scan.reach("none")
         states = known
@@ -315,7 +317,7 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
                 tasks.append(phases[name])
         states_done = [asyncio.ensure_future(_then_visit(scan, name, phases[name])) for name in others]
         tasks.extend(states_done)
-        pages = await scan.discover(none)
+        pages = await scan.discover(none, sitemap)
         none.record["pages"] = [pages[url] for url in scan.frontier.pages]
         _record_crawl(scan, options, result)
         _state_finished(scan, none.record)

@@ -9,9 +9,12 @@ import pytest
 from conftest import NODE_MODULES, run_cli, scan_site
 
 CMP_SITES = {
-    # recipe id: (fixture folder, optional categories)
+    # fixture folder under tests/sites/cmp: (recipe id, optional categories)
     "klaro": ("klaro", ("analytics", "marketing")),
     "cookieconsent-v3": ("cookieconsent-v3", ("analytics", "marketing")),
+    # the same manager keeping the choice in localStorage, not in a cookie: every page visit
+    # must start with that storage restored, or the banner comes back
+    "cookieconsent-v3-localstorage": ("cookieconsent-v3", ("analytics", "marketing")),
     "tarteaucitron": ("tarteaucitron", ("analytics", "marketing")),
     "osano-cookieconsent": ("osano-cookieconsent", ()),
 }
@@ -25,11 +28,11 @@ def states_by_name(result: dict) -> dict[str, dict]:
     return {s["state"]: s for s in result["states"]}
 
 
-@pytest.mark.parametrize("recipe", sorted(CMP_SITES))
-def test_every_state_reached_on_real_consent_manager(sites_server, recipe, tmp_path):
+@pytest.mark.parametrize("folder", sorted(CMP_SITES))
+def test_every_state_reached_on_real_consent_manager(sites_server, folder, tmp_path):
     if not (NODE_MODULES / ".installed").exists() and not NODE_MODULES.exists():
         pytest.fail("npm fixtures missing: run `make test` (it installs tests/node_modules)")
-    folder, categories = CMP_SITES[recipe]
+    recipe, categories = CMP_SITES[folder]
     from scanner import ScanOptions, scan
     result = scan(ScanOptions(url=f"https://www.shop-example.com/cmp/{folder}/", out_dir=tmp_path,
                               resolve=(sites_server.resolve_rule(),), ignore_https_errors=True))
@@ -49,6 +52,11 @@ def test_every_state_reached_on_real_consent_manager(sites_server, recipe, tmp_p
     if categories:
         assert "_ga" in cookie_names(states["only:analytics"]) and "_fbp" not in cookie_names(states["only:analytics"])
         assert "_fbp" in cookie_names(states["only:marketing"]) and "_ga" not in cookie_names(states["only:marketing"])
+    if folder.endswith("-localstorage"):  # the choice travelled to every page visit in web storage only
+        for name in ("reject", "accept", "withdraw"):
+            for page in states[name]["pages"]:
+                assert "cc_cookie" in {s["key"] for s in page["storage"] if s["kind"] == "local"}, (name, page["url"])
+                assert "cc_cookie" not in cookie_names(states[name])
     # banner evidence: a screenshot of the first layer and of the page after each action
     shots = {s["path"] for st in result["states"] for s in st["screenshots"]}
     assert "screenshots/none-banner.png" in shots and "screenshots/reject-after.png" in shots

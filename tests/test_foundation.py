@@ -194,3 +194,41 @@ def test_wheel_ships_rules_demo_site_and_scripts(tmp_path):
     assert "scanner/demo/site/www.micropep.com/index.html" in names
     assert "scanner/demo/site/www.micropep.com/index.html.headers" in names
     assert any(n.startswith("scanner/_rules/") for n in names)
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_page_visit_starts_with_the_consent_states_local_storage(sites_server, size):
+    """A page visit created from a consent state finds its localStorage before the page's first
+    script, hidden from the page; a same-origin iframe loaded later does not undo the page's
+    own change. Small storage goes in through an isolated-world script, large storage through
+    Playwright's restore: the page sees the same either way."""
+    import asyncio
+    from playwright.async_api import async_playwright
+
+    from scanner import ScanOptions
+    from scanner.gather.seed import SEED_LIMIT, split_storage_state
+    from scanner.pages import visit_page
+
+    filler = "x" * (SEED_LIMIT + 10 if size == "large" else 10)
+    state = {"cookies": [], "origins": [{"origin": "https://www.seed.test", "localStorage": [
+        {"name": "choice", "value": 'stored "choice" </script>\u2028'}, {"name": "filler", "value": filler}]}]}
+    assert (split_storage_state(state)[1] is None) == (size == "large")
+    options = ScanOptions(url="https://www.seed.test/", resolve=(sites_server.resolve_rule(),),
+                          ignore_https_errors=True, keep_values=True, fast_forward_s=0)
+
+    async def visit():
+        async with async_playwright() as pw:
+            async with Browser(pw, executable=find_chromium(), resolver_rules=host_resolver_rules(options.resolve),
+                               settings=ContextSettings(ignore_https_errors=True)) as browser:
+                record, _ = await visit_page(browser, options.url, options, site_domain="seed.test",
+                                             storage_state=state, seed=None)
+                return record
+
+    record = asyncio.run(visit())
+    from urllib.parse import unquote
+    cookies = {c["name"]: unquote(c["value"]) for c in record["cookies"]}
+    assert cookies["early"] == 'stored "choice" </script>\u2028'
+    assert cookies["marker"] == "undefined"            # the page cannot see how its storage was restored
+    assert cookies["in_frame"] == "changed-by-page"
+    storage = {s["key"]: s for s in record["storage"] if s["kind"] == "local"}
+    assert storage["choice"]["value"] == "changed-by-page" and storage["filler"]["value_len"] == len(filler)

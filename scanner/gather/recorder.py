@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..domains import host_of, party, registrable_domain
 from .redact import redact_url, short_hash
+from .seed import SEED_WORLD
 from .setcookie import CookieAttempt, parse_set_cookie
 
 INSTRUMENT_JS = (Path(__file__).with_name("instrument.js")).read_text(encoding="utf-8")
@@ -77,11 +78,12 @@ class ContextRecorder:
         self.inflight: set[str] = set()
         self.sessions = []
 
-    async def attach(self, page, ua_override: dict | None = None) -> None:
+    async def attach(self, page, ua_override: dict | None = None, seed_script: str | None = None) -> None:
         """One DevTools session per page: network events, plus instrument.js injected into
         every frame before its scripts run, reporting through a CDP binding (cheaper than
         Playwright's expose_binding + add_init_script round trips). `ua_override`:
-        Emulation.setUserAgentOverride parameters (see browser.user_agent_override)."""
+        Emulation.setUserAgentOverride parameters (see browser.user_agent_override).
+        `seed_script`: restores the consent state's localStorage (see gather.seed)."""
         session = await self.context.new_cdp_session(page)
         session.on("Runtime.bindingCalled", self._on_binding_called)
         session.on("Network.requestWillBeSent", self._on_request)
@@ -97,6 +99,8 @@ class ContextRecorder:
             session.send("Runtime.addBinding", {"name": BINDING}),
             session.send("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT_JS}),
             *([session.send("Emulation.setUserAgentOverride", ua_override)] if ua_override else []),
+            *([session.send("Page.addScriptToEvaluateOnNewDocument", {"source": seed_script, "worldName": SEED_WORLD})]
+              if seed_script else []),
         )
         self.sessions.append(session)
 
