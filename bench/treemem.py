@@ -40,6 +40,7 @@ class TreeSampler:
         self.interval = interval
         self.peak_rss = 0
         self.peak_pss = 0
+        self.peak_pss_by_role: dict[str, int] = {}   # the split of the peak PSS sample
         self.peak_procs = 0
         self.samples = 0
         self._cpu: dict[tuple[int, float], float] = {}   # (pid, create_time) -> cpu seconds
@@ -80,6 +81,7 @@ class TreeSampler:
             "cpu_by_role_s": by_role,
             "peak_rss_mb": round(self.peak_rss / 2**20, 1),
             "peak_pss_mb": round(self.peak_pss / 2**20, 1),
+            "peak_pss_by_role_mb": {k: round(v / 2**20, 1) for k, v in sorted(self.peak_pss_by_role.items())},
             "peak_procs": self.peak_procs,
             "samples": self.samples,
             "tree_cpu_s": round(tree_cpu, 1),
@@ -126,12 +128,17 @@ class TreeSampler:
                 next_pss = now + PSS_EVERY_S
                 self._loads.append(os.getloadavg()[0])
                 pss = 0
+                by_role: dict[str, int] = {}
                 for proc in procs:
                     try:
-                        pss += proc.memory_full_info().pss
+                        value = proc.memory_full_info().pss
                     except (psutil.Error, AttributeError):
                         continue
-                self.peak_pss = max(self.peak_pss, pss)
+                    pss += value
+                    role = self._role.get((proc.pid, proc.create_time()), "other")
+                    by_role[role] = by_role.get(role, 0) + value
+                if pss > self.peak_pss:
+                    self.peak_pss, self.peak_pss_by_role = pss, by_role
             self._stop.wait(max(0.0, self.interval - (time.monotonic() - now)))
 
 

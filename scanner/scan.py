@@ -13,7 +13,8 @@ from urllib.parse import urljoin
 
 from playwright.async_api import async_playwright
 
-from .browser import Browser, BrowserStartError, ContextSettings, find_chromium, remove_leftover_profiles
+from .browser import (Browser, BrowserStartError, ContextSettings, find_chromium, lean_driver,
+                      remove_leftover_profiles)
 from .consent import load_recipes
 from .consent.engine import default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
@@ -219,32 +220,33 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
         result["declaration"] = declaration.summary()
         if declaration.second_page and "second_page" not in options.extra:
             options.extra["second_page"] = declaration.second_page
-    async with async_playwright() as pw:
-        executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
-        settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
-        async with Browser(pw, executable=executable, resolver_rules=host_resolver_rules(options.resolve),
-                           settings=settings) as browser:
-            result["tool"]["chromium"] = browser.version
-            def save() -> None:
-                if checkpoint is not None:
-                    _collect(scan, result)
-                    partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
-                                     started, time.monotonic())
-                    partial["complete"] = False
-                    partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
-                    from .audits import annotate_and_audit
-                    checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
-            scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
-            scan.site_domain = result["site"]["registrable_domain"]
-            try:
-                await asyncio.wait_for(_run(scan, options, result, progress), timeout=options.deadline_s)
-            except asyncio.TimeoutError:
-                result["incomplete_reasons"].append(
-                    f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
-            except asyncio.CancelledError:
-                result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
-                _uncancel()
-            _collect(scan, result)
+    with lean_driver():  # the driver copies the environment when it starts; restored after the scan
+        async with async_playwright() as pw:
+            executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
+            settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
+            async with Browser(pw, executable=executable, resolver_rules=host_resolver_rules(options.resolve),
+                               settings=settings) as browser:
+                result["tool"]["chromium"] = browser.version
+                def save() -> None:
+                    if checkpoint is not None:
+                        _collect(scan, result)
+                        partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
+                                         started, time.monotonic())
+                        partial["complete"] = False
+                        partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
+                        from .audits import annotate_and_audit
+                        checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
+                scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
+                scan.site_domain = result["site"]["registrable_domain"]
+                try:
+                    await asyncio.wait_for(_run(scan, options, result, progress), timeout=options.deadline_s)
+                except asyncio.TimeoutError:
+                    result["incomplete_reasons"].append(
+                        f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
+                except asyncio.CancelledError:
+                    result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
+                    _uncancel()
+                _collect(scan, result)
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
     return annotate_and_audit(result, declaration, policy_findings=policy_findings)

@@ -232,3 +232,17 @@ def test_page_visit_starts_with_the_consent_states_local_storage(sites_server, s
     assert cookies["in_frame"] == "changed-by-page"
     storage = {s["key"]: s for s in record["storage"] if s["kind"] == "local"}
     assert storage["choice"]["value"] == "changed-by-page" and storage["filler"]["value_len"] == len(filler)
+
+
+def test_playwright_driver_gets_lean_heap_limits_unless_the_user_set_them(monkeypatch):
+    import os
+    from scanner.browser import lean_driver
+
+    monkeypatch.delenv("NODE_OPTIONS", raising=False)
+    with lean_driver():
+        assert os.environ["NODE_OPTIONS"] == "--max-semi-space-size=4 --max-old-space-size=1024"
+    assert "NODE_OPTIONS" not in os.environ
+    monkeypatch.setenv("NODE_OPTIONS", "--max-old-space-size=300 --trace-warnings")
+    with lean_driver():
+        assert os.environ["NODE_OPTIONS"] == "--max-old-space-size=300 --trace-warnings --max-semi-space-size=4"
+    assert os.environ["NODE_OPTIONS"] == "--max-old-space-size=300 --trace-warnings"
