@@ -154,19 +154,39 @@ def bench_site(label: str, *, root: Path, url: str, declaration: Path, toggles: 
                 "fast_forward_s": args.fast_forward_s, "deep_urls": deep_urls or [], "watch": watch}
         budget = 300 + 6 * (max_pages or 20) * 8
         row["engine"] = engine_version()  # the engine is a working tree: note which sources this run used
-        _say(f"  scanner  {label} concurrency={row['requested_concurrency']} (scanner {row['engine']['scanner_sha256']}) ...")
-        row["scan"] = scan = measured("scan", spec, budget, workdir)
-        _say("    " + _brief(scan))
+        scans = []
+        for i in range(args.repeat):
+            _say(f"  scanner  {label} concurrency={row['requested_concurrency']} (scanner {row['engine']['scanner_sha256']})"
+                 f"{f' run {i + 1}/{args.repeat}' if args.repeat > 1 else ''} ...")
+            scans.append(measured("scan", spec, budget, workdir))
+            _say("    " + _brief(scans[-1]))
+        row["scan"] = scan = median_run(scans)
+        if len(scans) > 1:
+            row["scan_walls"] = [run.get("wall_s") for run in scans]
         if args.no_bare or scan.get("failed") or not scan.get("page_urls"):
             return row
         bare_spec = {"urls": scan["page_urls"], "states": scan["states_reached"], "resolve": spec["resolve"],
                      "concurrency": scan["concurrency"], "quiet_ms": args.quiet_ms,
                      "fast_forward_s": args.fast_forward_s, "toggles": toggles,
                      "watch_hosts": [LATE_HOST, DEEP_HOST] if watch else [], "consent": args.bare_consent}
-        _say(f"  bare     {label} concurrency={scan['concurrency']} ...")
-        row["bare"] = bare = measured("bare", bare_spec, budget, workdir)
-        _say("    " + _brief(bare))
+        bares = []
+        for i in range(args.repeat):
+            _say(f"  bare     {label} concurrency={scan['concurrency']}{f' run {i + 1}/{args.repeat}' if args.repeat > 1 else ''} ...")
+            bares.append(measured("bare", bare_spec, budget, workdir))
+            _say("    " + _brief(bares[-1]))
+        row["bare"] = median_run(bares)
+        if len(bares) > 1:
+            row["bare_walls"] = [run.get("wall_s") for run in bares]
     return row
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (the lower middle one for an even count); a failed run if any."""
+    failed = [run for run in runs if run.get("failed")]
+    if failed:
+        return failed[0]
+    ordered = sorted(runs, key=lambda run: run.get("wall_s") or 0.0)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def _brief(run: dict) -> str:
@@ -222,6 +242,9 @@ def table(rows: list[dict]) -> str:
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for row, r in zip(rows, map(derive, rows)):
         conc = f"{r['concurrency']}{' (default)' if r['default'] else ''}"
+        wall = _num(r["wall"])
+        if row.get("scan_walls"):
+            wall += f" ({_num(min(row['scan_walls']))}–{_num(max(row['scan_walls']))}, median of {len(row['scan_walls'])})"
         tail = f" {(row.get('engine') or {}).get('scanner_sha256') or '?'} |" if several else ""
         if r["failed"]:
             lines.append(f"| {r['site']} | | {conc} | failed: {_cell(r['failed'][:120])} |" + " |" * 12 + tail)
@@ -233,10 +256,12 @@ def table(rows: list[dict]) -> str:
         bare = _num(r["bare_wall"]) if not r["bare_failed"] else "failed"
         if not r["bare_failed"] and r["bare_wall"] is not None and r["bare_consent"] != "clicks":
             bare += f" ({r['bare_consent']})"
+        if row.get("bare_walls"):
+            bare += f" ({_num(min(row['bare_walls']))}–{_num(max(row['bare_walls']))}, median of {len(row['bare_walls'])})"
         other = _num(r["other"])
         if r["bare_other"] is not None:
             other += f" / {_num(r['bare_other'])}"
-        lines.append(f"| {r['site']} | {r['pages']} × {r['states']} = {r['page_states']} | {conc} | {_num(r['wall'])} "
+        lines.append(f"| {r['site']} | {r['pages']} × {r['states']} = {r['page_states']} | {conc} | {wall} "
                      f"| {_num(r['ps_per_s'])} | {_num(r['s_per_ps'])} | {_num(r['cpu_per_ps'])} | {_num(r['rss'])} "
                      f"| {_num(r['pss'])} | {bare} | {_num(r['bare_cpu_per_ps'])} | {_num(r['ratio'])} | {_num(r['cpu_ratio'])} "
                      f"| {late} | {deep} "
@@ -448,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bare", action="store_true", help="skip the bare-loop baseline")
     parser.add_argument("--bare-consent", choices=("clicks", "preset"), default="clicks",
                         help="the bare loop reaches each state through the banner (default) or writes its cookies")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each configuration N times; the table shows the median run and the range")
     parser.add_argument("--quiet-ms", type=int, default=500)
     parser.add_argument("--fast-forward-s", type=float, default=10.0)
     parser.add_argument("--json", type=Path, help="save the raw results here")
@@ -456,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-readme", action="store_true", help="rewrite the results table in bench/README.md")
     parser.add_argument("--readme-from", help="comma-separated saved --json files: render the README table, no run")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
 
     if args.readme_from:
         runs = [json.loads(Path(p).read_text()) for p in args.readme_from.split(",")]

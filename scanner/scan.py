@@ -46,6 +46,7 @@ class Scan:
         self.records: dict[str, dict] = {}
         self.done: list[str] = []
         self.pages_done: dict[str, dict[str, dict]] = {}   # state -> url -> page record, as visits finish
+        self.took: dict[str, float] = {}        # url -> seconds its `none` visit took (longest go first later)
         self.checkpoint = checkpoint or (lambda: None)
         self.browser = browser
         self.progress = progress
@@ -73,10 +74,13 @@ class Scan:
         record, links = None, []
         for attempt in (1, 2):
             async with self.slots.hold(DISCOVER if state == "none" else VISIT):
+                began = time.monotonic()
                 try:
                     record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
                                                      storage_state=reached.storage_state, seed=reached.recorder,
                                                      inspect=inspect)
+                    if state == "none":
+                        self.took[url] = time.monotonic() - began
                     break
                 except asyncio.CancelledError:
                     raise
@@ -174,14 +178,18 @@ class Scan:
             if record["reached"]:
                 while True:
                     grown = self._grown
-                    for url in self.frontier.pages[len(visits):]:
-                        check = recheck if reached.recheck and not visits else None
+                    # Pages whose `none` visit took longest start first, so that the scan does not
+                    # end waiting for one long page started last (the start page stays first).
+                    new = sorted(self.frontier.pages[len(visits):],
+                                 key=lambda u: (u != self.frontier.pages[0], -self.took.get(u, 0.0)))
+                    for url in new:
+                        check = recheck if reached.recheck and url == self.frontier.pages[0] else None
                         visits[url] = asyncio.ensure_future(self.visit(name, url, reached, inspect=check))
                     if self.discovered and len(visits) == len(self.frontier.pages):
                         break
                     await grown.wait()
-                results = await asyncio.gather(*visits.values())
-                record["pages"] = [r for r, _ in results]
+                await asyncio.gather(*visits.values())
+                record["pages"] = [visits[url].result()[0] for url in self.frontier.pages]
                 if any(banner_back):
                     record.update(reached=False, pages=[],
                                   error="the banner re-appears on a new visit: the choice was not stored")

@@ -118,3 +118,11 @@ def test_category_leak_silent_when_the_declaration_covers_the_purpose(demo_full,
     path.write_text(text)
     result = annotate_and_audit(copy.deepcopy(demo_full), load_declaration(path))
     assert not [f for f in result["findings"] if f["rule"] == "category-leak" and f["state"] == "only:functional"]
+
+
+def test_every_state_lists_the_page_set_in_crawl_order(demo_full):
+    """Pages are visited longest-first in later states, but every state reports them in the crawl's order."""
+    pages = demo_full["crawl"]["pages"]
+    assert len(pages) == 8
+    for state in demo_full["states"]:
+        assert [p["url"] for p in state["pages"]] == pages, state["state"]
