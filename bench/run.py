@@ -414,10 +414,23 @@ def render_results(runs: list[dict]) -> str:
            if loads else "")
         + _engine_text(runs), "",
         table(rows), "",
-        "Targets:", "", *verdicts(rows), "",
+        "Targets:", "", *_verdicts_by_engine(rows), "",
         "CPU seconds per page-state by process (default concurrency):", "", cpu_table(rows), "",
     ]
     return "\n".join(text)
+
+
+def _verdicts_by_engine(rows: list[dict]) -> list[str]:
+    """The targets judged on each engine's rows separately (newest first when several)."""
+    engines = list(dict.fromkeys((row.get("engine") or {}).get("scanner_sha256") for row in rows))
+    if len(engines) <= 1:
+        return verdicts(rows)
+    out = []
+    for engine in engines:
+        mine = [row for row in rows if (row.get("engine") or {}).get("scanner_sha256") == engine]
+        head = next(((row.get("engine") or {}).get("git_head") for row in mine), None)
+        out += [f"Engine {engine} ({head}):", "", *verdicts(mine), ""]
+    return out[:-1]
 
 
 def _engine_text(runs: list[dict]) -> str:
