@@ -91,14 +91,14 @@ class Scan:
         self.progress.page_done(state, url, record.get("error"))
         return record, links
 
-    async def discover(self, reached, sitemap: "asyncio.Future[list[str]] | None" = None) -> dict[str, dict]:
-        """State `none`: visit pages breadth-first, growing the page set from their links.
-        `sitemap`: the sitemap fetch, if already started (else it is fetched here)."""
+    async def discover(self, reached, sitemap: "asyncio.Future[list[str]]") -> dict[str, dict]:
+        """State `none`: visit pages breadth-first, growing the page set from their links and
+        from `sitemap` (the sitemap fetch, started with the scan)."""
         for url in self.options.extra_urls:
             self.frontier.add(url, depth=1, forced=True)
         for link in reached.links:
             self.frontier.add(link, depth=1, base=self.options.url)
-        for url in await (sitemap if sitemap is not None else self.sitemap_urls()):
+        for url in await sitemap:
             self.frontier.add(url, depth=1)
         records: dict[str, dict] = {}
         running: dict[asyncio.Task, str] = {}

@@ -2,11 +2,11 @@
 // Categories: necessary (read-only), analytics, marketing. Scripts are gated by the
 // library's own script-tag manager: <script type="text/plain" data-category="...">.
 // autoClear removes the trackers' cookies when a category is rejected after having been accepted.
-// A page that sets window.ccUseLocalStorage first keeps the choice in localStorage instead of the
-// cc_cookie cookie (cookie.useLocalStorage; the cookieconsent-v3-localstorage fixture).
+// Served as /cmp/cookieconsent-v3-localstorage/ (a symlink to this folder) it keeps the choice in
+// localStorage instead of the cc_cookie cookie (cookie.useLocalStorage).
 window.addEventListener('load', function () {
     CookieConsent.run({
-        cookie: { name: 'cc_cookie', expiresAfterDays: 182, useLocalStorage: !!window.ccUseLocalStorage },
+        cookie: { name: 'cc_cookie', expiresAfterDays: 182, useLocalStorage: location.pathname.indexOf('-localstorage/') !== -1 },
         guiOptions: {
             consentModal: { layout: 'box', position: 'bottom right', equalWeightButtons: true, flipButtons: false },
             preferencesModal: { layout: 'box', equalWeightButtons: true, flipButtons: false },
