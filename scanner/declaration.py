@@ -14,7 +14,8 @@ import yaml
 
 from .errors import UsageError
 
-STANDARD_PURPOSES = ("necessary", "preferences", "analytics", "marketing")
+from .vocabulary import PURPOSES as STANDARD_PURPOSES, purposes_for_label
+
 TOP_KEYS = {"site", "policy", "categories", "cookies", "storage", "vendors", "consent", "crawl", "notes"}
 SECTION_KEYS = {
     "site": {"name", "url", "controller", "country"},
@@ -112,6 +113,32 @@ class Declaration:
     def find_storage(self, key: str) -> DeclaredItem | None:
         return next((s for s in self.storage if s.matches(key)), None)
 
+    def find_item(self, name: str, kind: str) -> tuple[DeclaredItem | None, str | None]:
+        """The declared entry for an observed name, looked up in its own kind first ("cookie" or
+        "storage"), then in the other: (entry, the kind it was declared as)."""
+        order = ((self.cookies, "cookie"), (self.storage, "storage"))
+        if kind != "cookie":
+            order = order[::-1]
+        for entries, declared_kind in order:
+            found = next((e for e in entries if e.matches(name)), None)
+            if found is not None:
+                return found, declared_kind
+        return None, None
+
+    def find_vendor(self, host: str, name: str | None) -> dict | None:
+        """The declared vendor serving `host` (or named `name`), if any."""
+        host = (host or "").lower()
+        for vendor in self.vendors:
+            if name and str(vendor.get("name", "")).lower() == name.lower():
+                return vendor
+            if any(host == str(h).lower() or host.endswith("." + str(h).lower()) for h in vendor.get("hosts") or []):
+                return vendor
+        return None
+
+    def unmapped_categories(self) -> list[dict]:
+        """Categories whose purposes neither the declaration nor the vocabulary can tell."""
+        return [c for c in self.categories.values() if not c.get("purposes") and not c.get("essential")]
+
     def summary(self) -> dict:
         def item(i: DeclaredItem) -> dict:
             return {"name": i.name, "match": i.match, "provider": i.provider, "category": i.category,
@@ -154,12 +181,23 @@ def load_declaration(path: str | Path) -> Declaration:
             if purpose not in STANDARD_PURPOSES:
                 raise UsageError(f"{path}:{cat['__line__']}: unknown purpose {purpose!r} "
                                  f"(one of {', '.join(STANDARD_PURPOSES)})")
-        decl.categories[str(cat["id"])] = _strip(cat)
+        category = _strip(cat)
+        if not category.get("purposes"):
+            # no purposes written: read them from the label (or the id) in five languages
+            category["purposes"] = purposes_for_label(str(category.get("label") or "")) or \
+                purposes_for_label(str(category["id"]).replace("-", " ").replace("_", " "))
+            category["purposes_from"] = "label" if category["purposes"] else None
+        if "essential" not in category:
+            category["essential"] = category["purposes"] == ["necessary"]
+        decl.categories[str(cat["id"])] = category
     for key, target in (("cookies", decl.cookies), ("storage", decl.storage)):
         for item in data.get(key) or []:
             target.append(_item(path, item, decl.categories, key))
     for vendor in data.get("vendors") or []:
         _check_keys(path, vendor, VENDOR_KEYS, "vendors[]")
+        if vendor.get("category") is not None and str(vendor["category"]) not in decl.categories:
+            raise UsageError(f"{path}:{vendor['__line__']}: unknown category {vendor['category']!r} "
+                             f"(declared: {', '.join(decl.categories) or 'none'})")
         decl.vendors.append(_strip(vendor))
     consent = data.get("consent") or {}
     if isinstance(consent.get("selectors"), dict):

@@ -31,7 +31,6 @@ def validate_url(url: str) -> str:
     return text
 
 
-FIXED_STATES = ("none", "reject", "accept", "withdraw")
 LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa", ".lan")
 
 
@@ -77,7 +76,8 @@ def default_concurrency() -> int:
 
 
 def validate_state(state: str) -> str:
-    if state in FIXED_STATES or (state.startswith("only:") and len(state) > 5 and " " not in state):
+    from .consent_states import is_valid
+    if is_valid(state):
         return state
     raise UsageError(f"unknown state {state!r}: use none, reject, accept, only:<category> or withdraw")
 

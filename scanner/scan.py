@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 from playwright.async_api import async_playwright
 
+from . import consent_states
 from .browser import (Browser, BrowserStartError, ContextSettings, find_chromium, lean_driver,
                       remove_leftover_profiles)
 from .consent import load_recipes
@@ -26,13 +27,12 @@ from .result import finish, new_result
 from .slots import DISCOVER, PHASE, VISIT, Slots
 from .states import ConsentPhase
 
-FIXED_STATES = ("none", "reject", "accept")
 MAX_SITEMAPS = 10
 
 
 def default_states(mapping: dict[str, list[str]] | None) -> tuple[str, ...]:
-    only = tuple(f"only:{c}" for c, purposes in (mapping or {}).items() if purposes)
-    return FIXED_STATES + only + ("withdraw",)
+    """Every state: one `only:` per category that the consent manager can switch on."""
+    return consent_states.default_states(c for c, purposes in (mapping or {}).items() if purposes)
 
 
 def _failed_page(url: str, error: str, status=None) -> dict:

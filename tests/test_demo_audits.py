@@ -126,3 +126,16 @@ def test_every_state_lists_the_page_set_in_crawl_order(demo_full):
     assert len(pages) == 8
     for state in demo_full["states"]:
         assert [p["url"] for p in state["pages"]] == pages, state["state"]
+
+
+def test_matrix_and_findings_agree_cell_by_cell(demo_full):
+    """One judgement: every red cell has its violation, every state-dependent finding its cell."""
+    from consistency import disagreements
+    assert disagreements(demo_full) == []
+    # storage is judged in every state, as cookies are: YouTube's player storage with only
+    # "Functional" (analytics + preferences for Micropep) accepted is a leak, and so is it after withdrawal
+    t = triples(demo_full)
+    assert ("category-leak", "only:functional", "yt-remote-device-id") in t
+    assert ("withdrawal-ignored", "withdraw", "yt-remote-device-id") in t
+    # the YouTube player itself, loaded from YouTube before consent
+    assert ("third-party-content", "none", "YouTube") in t

@@ -38,7 +38,9 @@ from hostile_server import HostileServer
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+from scanner.browser import find_chromium
+
+CHROMIUM = find_chromium()   # the scanner's own finder: the binary the Makefile installs
 
 # The scanner, with DNS guarded (see the module docstring). argv[1:] are the CLI arguments.
 GUARDED_MAIN = r"""

@@ -33,7 +33,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REALISTIC = FIXTURES / "report" / "micropep.json"
 HOSTILE = FIXTURES / "report" / "hostile.json"
 SARIF_SCHEMA = FIXTURES / "sarif-2.1.0.schema.json"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -313,10 +312,9 @@ def test_safe_link_helpers() -> None:
 @pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} not installed")
+    from scanner.browser import find_chromium
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

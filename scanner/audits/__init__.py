@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 from ..classify import default_known_cookies, default_vendors
+from ..classify.annotate import classify_result
 from ..consent import load_recipes
 from . import checks  # noqa: F401  (registers the audits)
-from .classify import classify_result, needs_consent
 from .registry import AUDITS, Findings, finding_id
 
-__all__ = ["AUDITS", "annotate_and_audit", "needs_consent", "verdict"]
+__all__ = ["AUDITS", "annotate_and_audit", "verdict"]
 
 
 from ..report import verdict  # one definition of the verdict, shared with the renderers
@@ -18,6 +18,8 @@ from ..report import verdict  # one definition of the verdict, shared with the r
 
 def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[dict] | None = None) -> dict:
     recipes, _ = load_recipes()
+    if declaration is not None:  # the judgement reads the categories from the result
+        result["declaration"] = declaration.summary()
     classify_result(result, declaration=declaration, known=default_known_cookies(), vendors=default_vendors(),
                     recipes=recipes)
     findings = Findings()

@@ -1,21 +1,47 @@
-"""The compliance audits. Each function receives (result, declaration, findings)."""
+"""The compliance audits. Each function receives (result, declaration, findings).
+
+Whether an item is allowed in a consent state is never decided here: every state-dependent
+audit asks scanner.judgement.judge, as the consent matrix does."""
 from __future__ import annotations
 
-from ..classify import default_known_cookies, default_vendors
+import re
+
+from ..classify import default_vendors
+from ..consent_states import only_category
 from ..durations import format_duration
-from .classify import needs_consent
+from ..judgement import NOT_ALLOWED, WARNING, ConsentModel, judge, law_needs_consent, need_of
 from .registry import audit, describe
 
 CNIL_LD = "CNIL Lignes directrices 2020-091"
 CNIL_RECO = "CNIL Recommandation 2020-092"
 THIRTEEN_MONTHS_S = 395 * 86400
-AUTH_NAMES = ("sess", "sid", "auth", "token", "login", "jsessionid", "phpsessid", "csrf", "xsrf")
+# Session or authentication identifiers by name or shape (set by a server response). CSRF/XSRF
+# tokens are not among them: a double-submit scheme must let scripts read them.
+SESSION_NAME = re.compile(
+    r"(?i)^(?:phpsessid|jsessionid|asp\.net_sessionid|aspsessionid\w*|\.aspxauth|\.aspnetcore\.(?:session|cookies|identity\.\w+)"
+    r"|connect\.sid|laravel_session|ci_session|cfid|cftoken|wordpress_logged_in_\w*|wordpress_sec_\w*|wp-settings-\w*"
+    r"|(?:\w+[_.-])?(?:session|sessionid|session_id|sess|sessid|sid|auth|authtoken|auth_token|access_token|refresh_token|"
+    r"id_token|jwt|login|logged_in|remember_me|remember_token|identity))$")
+CSRF_NAME = re.compile(r"(?i)csrf|xsrf|antiforgery|requestverificationtoken")
+
+# state family -> the rules a consent finding is reported under, per kind of item
+_RULES = {
+    "none": {"cookie": "pre-consent-cookie", "storage": "pre-consent-storage", "request": "pre-consent-request"},
+    "reject": {"cookie": "post-reject-cookie", "storage": "post-reject-storage", "request": "post-reject-request"},
+    "withdraw": dict.fromkeys(("cookie", "storage", "request"), "withdrawal-ignored"),
+    "only": dict.fromkeys(("cookie", "storage", "request"), "category-leak"),
+}
+_WHEN = {
+    "none": "before any consent",
+    "reject": "after the visitor rejected all",
+    "withdraw": "after consent was withdrawn",
+    "only": "with only {label} accepted",
+}
+STATE_RULES = frozenset(r for rules in _RULES.values() for r in rules.values()) | {"third-party-content"}
 
 
-def _states(result, prefix):
-    for state in result["states"]:
-        if state.get("reached") and (state["state"] == prefix or (prefix.endswith(":") and state["state"].startswith(prefix))):
-            yield state
+def _family(state: str) -> str:
+    return "only" if only_category(state) is not None else state
 
 
 def _cookie_subject(c):
@@ -30,30 +56,53 @@ def _request_subject(r):
     return {"kind": "request", "name": r.get("vendor") or r["host"], "host": r["host"]}
 
 
+def subject_of(kind: str, item: dict) -> dict:
+    return {"cookie": _cookie_subject, "storage": _storage_subject, "request": _request_subject}[kind](item)
+
+
 def _cookie_evidence(c):
     return {k: c.get(k) for k in ("set_by", "setter_url", "requested_lifetime_s", "lifetime_s", "category",
-                                  "category_source", "vendor", "party", "stored") if c.get(k) is not None}
+                                  "category_source", "declared_as", "known_category", "vendor", "party", "stored")
+            if c.get(k) is not None}
 
 
-def _flag_items(result, findings, state_name, rules, message, pick=needs_consent):
-    cookie_rule, storage_rule, request_rule = rules
-    for state in _states(result, state_name):
-        for page in state["pages"]:
+def _evidence(kind: str, item: dict, reason: str) -> dict:
+    if kind == "cookie":
+        evidence = _cookie_evidence(item)
+    elif kind == "storage":
+        evidence = {k: item.get(k) for k in ("setter_url", "kind", "category", "category_source", "declared_as")
+                    if item.get(k) is not None}
+    else:
+        evidence = {k: item.get(k) for k in ("url", "initiator_url", "resource_type", "category", "embed", "declared_as")
+                    if item.get(k) is not None}
+    evidence["why"] = reason
+    return evidence
+
+
+def _what(kind: str, item: dict) -> str:
+    if kind == "cookie":
+        return f"cookie {item['name']} ({item.get('category')}, {item.get('vendor') or item['domain']})"
+    if kind == "storage":
+        return f"storage entry {item['key']} ({item.get('category')}, {item['origin']})"
+    if item.get("tracker"):
+        return f"tracker request to {item['host']} ({item.get('category')}, {item.get('vendor')})"
+    return f"{item.get('embed')} from {item['host']} ({item.get('vendor') or 'third party'})"
+
+
+def observations(result):
+    """(state record, page, kind, item) for every item PRESENT in a reached state (a cookie the
+    browser refused was never present)."""
+    for state in result["states"]:
+        if not state.get("reached"):
+            continue
+        for page in state.get("pages") or []:
             for c in page.get("cookies") or []:
-                if pick(c):
-                    findings.add(cookie_rule, "violation", state["state"], page["url"], _cookie_subject(c),
-                                 message.format(kind="cookie", name=c["name"], detail=f"{c.get('category')}, {c.get('vendor') or c['domain']}"),
-                                 _cookie_evidence(c))
+                if c.get("stored") is not False:
+                    yield state, page, "cookie", c
             for s in page.get("storage") or []:
-                if pick(s):
-                    findings.add(storage_rule, "violation", state["state"], page["url"], _storage_subject(s),
-                                 message.format(kind="storage entry", name=s["key"], detail=f"{s.get('category')}, {s['origin']}"),
-                                 {"setter_url": s.get("setter_url"), "kind": s["kind"], "category": s.get("category")})
+                yield state, page, "storage", s
             for r in page.get("requests") or []:
-                if r.get("tracker"):
-                    findings.add(request_rule, "violation", state["state"], page["url"], _request_subject(r),
-                                 message.format(kind="tracker request to", name=r["host"], detail=f"{r.get('category')}, {r.get('vendor')}"),
-                                 {"url": r["url"], "initiator_url": r.get("initiator_url"), "resource_type": r.get("resource_type")})
+                yield state, page, "request", r
 
 
 @audit("pre-consent-cookie", "violation", "Trackers before consent",
@@ -62,90 +111,107 @@ def _flag_items(result, findings, state_name, rules, message, pick=needs_consent
        f"ePrivacy Directive art. 5(3); Loi Informatique et Libertés art. 82; {CNIL_LD} §§4, 16, 27; CNIL SAN-2020-012, SAN-2020-013",
        "Load analytics, advertising and embedded third-party content only after the visitor accepts their category; "
        "use click-to-load placeholders for embeds.")
-def pre_consent(result, declaration, findings):
-    _flag_items(result, findings, "none", ("pre-consent-cookie", "pre-consent-storage", "pre-consent-request"),
-                "{kind} {name} ({detail}) before any consent")
+def consent_states_audit(result, declaration, findings):
+    """Every state-dependent finding: one pass, one judgement per item and state."""
+    model = ConsentModel.from_report(result)
+    unknown: dict[str, tuple[str, dict, dict, list[str], str]] = {}
+    for state, page, kind, item in observations(result):
+        name = state["state"]
+        verdict = judge(kind, item, name, model)
+        if verdict.status not in (NOT_ALLOWED, WARNING):
+            continue
+        subject = subject_of(kind, item)
+        if verdict.rule == "unknown":
+            key = "|".join((kind, subject["name"], subject.get("domain") or subject.get("host") or ""))
+            entry = unknown.setdefault(key, (kind, item, subject, [], page["url"]))
+            if name not in entry[3]:
+                entry[3].append(name)
+            continue
+        family = _family(name)
+        label = model.label(only_category(name) or "")
+        what = _what(kind, item)
+        when = _WHEN[family].format(label=label)
+        if verdict.rule == "embed":
+            findings.add("third-party-content", verdict.severity, name, page["url"], subject,
+                         f"{what} loaded {when}", _evidence(kind, item, verdict.reason))
+            continue
+        findings.add(_RULES[family][kind], verdict.severity, name, page["url"], subject, f"{what} {when}",
+                     _evidence(kind, item, verdict.reason))
+    for kind, item, subject, states, page in unknown.values():
+        if declaration is not None and item.get("category_source") != "declared":
+            continue  # undeclared-cookie / undeclared-storage already ask the site to declare it
+        findings.add("unknown-purpose", "warning", None, page, subject,
+                     f"{_what(kind, item)}: purpose unknown, present in {', '.join(states)}",
+                     {**_evidence(kind, item, "unknown purpose"), "states": states})
 
 
 describe("pre-consent-storage", "violation", "Storage written before consent",
-       "localStorage, sessionStorage or IndexedDB entries that need consent, written before any choice.",
-       f"ePrivacy Directive art. 5(3); {CNIL_LD} §13", "Gate the scripts that write them on consent.")
+         "localStorage, sessionStorage or IndexedDB entries that need consent, written before any choice.",
+         f"ePrivacy Directive art. 5(3); {CNIL_LD} §13", "Gate the scripts that write them on consent.")
 
 
 describe("pre-consent-request", "violation", "Tracker requests before consent",
-       "Requests to analytics or advertising endpoints (beacons, pixels, collect calls) before any choice.",
-       f"ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 §3.1; {CNIL_LD} §§4, 16",
-       "Do not load tags or fire pixels before consent; in Google Consent Mode use 'denied' defaults without pings.")
+         "Requests to analytics or advertising endpoints (beacons, pixels, collect calls) before any choice.",
+         f"ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 §3.1; {CNIL_LD} §§4, 16",
+         "Do not load tags or fire pixels before consent; in Google Consent Mode use 'denied' defaults without pings.")
 
 
-@audit("post-reject-cookie", "violation", "Trackers after 'reject all'",
-       "Cookies, storage or tracker requests that need consent are still present after the visitor refused.",
-       f"ePrivacy Directive art. 5(3); {CNIL_LD} §30; {CNIL_RECO} art. 2; EDPB Cookie Banner Taskforce report ¶7; CNIL SAN-2020-012",
-       "Make every non-essential tag listen to the consent manager and stay off after a refusal.")
-def post_reject(result, declaration, findings):
-    _flag_items(result, findings, "reject", ("post-reject-cookie", "post-reject-storage", "post-reject-request"),
-                "{kind} {name} ({detail}) after the visitor rejected all")
+describe("post-reject-cookie", "violation", "Trackers after 'reject all'",
+         "Cookies, storage or tracker requests that need consent are still present after the visitor refused.",
+         f"ePrivacy Directive art. 5(3); {CNIL_LD} §30; {CNIL_RECO} art. 2; EDPB Cookie Banner Taskforce report ¶7; CNIL SAN-2020-012",
+         "Make every non-essential tag listen to the consent manager and stay off after a refusal.")
 
 
 describe("post-reject-storage", "violation", "Storage after 'reject all'", "Storage needing consent after a refusal.",
-       f"ePrivacy Directive art. 5(3); {CNIL_LD} §30", "Gate the writing scripts on consent.")
+         f"ePrivacy Directive art. 5(3); {CNIL_LD} §30", "Gate the writing scripts on consent.")
 
 
 describe("post-reject-request", "violation", "Tracker requests after 'reject all'",
-       "Requests to analytics or advertising endpoints after a refusal.",
-       f"ePrivacy Directive art. 5(3); {CNIL_LD} §30; {CNIL_RECO} art. 2", "Stop the tags after a refusal.")
+         "Requests to analytics or advertising endpoints after a refusal.",
+         f"ePrivacy Directive art. 5(3); {CNIL_LD} §30; {CNIL_RECO} art. 2", "Stop the tags after a refusal.")
 
 
-def _category_purposes(result, declaration, category):
-    if declaration is not None and category in declaration.categories:
-        return set(declaration.categories[category].get("purposes") or [])
-    return {category}
+describe("category-leak", "violation", "Refused category active",
+         "With only one optional category accepted, items that the declaration (or, undeclared, what they are "
+         "known to do) puts in another, refused category appear.",
+         f"GDPR art. 4(11) (consent is specific); {CNIL_LD} §19; {CNIL_RECO} art. 2.4",
+         "Map every tag to exactly the category that covers its purpose, and load it only when that category is accepted.")
 
 
-@audit("category-leak", "violation", "Refused category active",
-       "With only one optional category accepted, items of another (refused) category appear.",
-       f"GDPR art. 4(11) (consent is specific); {CNIL_LD} §19; {CNIL_RECO} art. 2.4",
-       "Map every tag to exactly the category that covers its purpose, and load it only when that category is accepted.")
-def category_leak(result, declaration, findings):
-    for state in _states(result, "only:"):
-        allowed = _category_purposes(result, declaration, state["state"].split(":", 1)[1])
-        for page in state["pages"]:
-            for c in page.get("cookies") or []:
-                if needs_consent(c) and c.get("category") not in allowed:
-                    findings.add("category-leak", "violation", state["state"], page["url"], _cookie_subject(c),
-                                 f"cookie {c['name']} ({c.get('category')}, {c.get('vendor') or c['domain']}) with only "
-                                 f"{state['state'][5:]} accepted", _cookie_evidence(c))
-            for r in page.get("requests") or []:
-                if r.get("tracker") and r.get("category") not in allowed:
-                    findings.add("category-leak", "violation", state["state"], page["url"], _request_subject(r),
-                                 f"tracker request to {r['host']} ({r.get('category')}, {r.get('vendor')}) with only "
-                                 f"{state['state'][5:]} accepted", {"url": r["url"], "initiator_url": r.get("initiator_url")})
+describe("withdrawal-ignored", "violation", "Withdrawal of consent ignored",
+         "After accepting, reopening the consent manager and withdrawing, items that need consent stay in place "
+         "or trackers keep being contacted.",
+         f"GDPR art. 7(3); {CNIL_LD} §31; {CNIL_RECO} art. 3; CNIL SAN-2020-012",
+         "On withdrawal, stop the tags and delete the cookies and storage they set (first-party) or stop sending them.")
 
 
-@audit("withdrawal-ignored", "violation", "Withdrawal of consent ignored",
-       "After accepting, reopening the consent manager and withdrawing, non-essential cookies stay in place or "
-       "trackers keep being contacted.",
-       f"GDPR art. 7(3); {CNIL_LD} §31; {CNIL_RECO} art. 3; CNIL SAN-2020-012",
-       "On withdrawal, stop the tags and delete the cookies they set (first-party) or stop sending them.")
-def withdrawal_ignored(result, declaration, findings):
-    for state in _states(result, "withdraw"):
-        for page in state["pages"]:
-            for c in page.get("cookies") or []:
-                if needs_consent(c) and c.get("stored"):
-                    findings.add("withdrawal-ignored", "violation", "withdraw", page["url"], _cookie_subject(c),
-                                 f"cookie {c['name']} ({c.get('category')}) still present after withdrawal", _cookie_evidence(c))
-            for r in page.get("requests") or []:
-                if r.get("tracker"):
-                    findings.add("withdrawal-ignored", "violation", "withdraw", page["url"], _request_subject(r),
-                                 f"tracker request to {r['host']} after withdrawal", {"url": r["url"]})
+describe("third-party-content", "violation", "Third-party content before consent",
+         "Web fonts, maps, video or audio players, social widgets or CAPTCHAs are loaded from their provider "
+         "before the visitor accepts them: the visitor's IP address (and often an identifier) reaches the "
+         "provider for no purpose the visitor asked for. Fonts and CAPTCHAs are warnings, the others violations.",
+         f"ePrivacy Directive art. 5(3); GDPR art. 6(1); LG München I, 3 O 17493/20 (20 January 2022, Google Fonts); "
+         f"{CNIL_LD} §49 (embedded content is not exempt)",
+         "Self-host fonts and scripts; load players, maps and widgets only after consent (click-to-load placeholder).")
 
 
-def _all_items(result, kind):
+describe("unknown-purpose", "warning", "Item of unknown purpose",
+         "A first-party cookie or storage entry that neither the declaration nor the knowledge base can place is "
+         "present while only strictly necessary items may be (or while a category is accepted that may not "
+         "cover it): it may be strictly necessary, only the site can say.",
+         f"{CNIL_LD} §§24-25, 49", "Declare the item with its purpose, or remove it if it is not strictly necessary.")
+
+
+def _all_items(result, kind, *, refused: bool = False):
+    """(item, first state, first page) per distinct name and domain; cookies the browser refused
+    only with `refused`."""
     seen = {}
     for state in result["states"]:
         for page in state.get("pages") or []:
             for item in page.get(kind) or []:
-                key = (item.get("name") or item.get("key"), item.get("domain") or item.get("origin"))
+                if item.get("stored") is False and not refused:
+                    continue
+                key = (item.get("name") or item.get("key"), item.get("domain") or item.get("origin"),
+                       item.get("stored") is False)
                 seen.setdefault(key, (item, state["state"], page["url"]))
     return seen.values()
 
@@ -157,42 +223,101 @@ def _all_items(result, kind):
 def undeclared(result, declaration, findings):
     if declaration is None:
         return
+    model = ConsentModel.from_report(result)
     for kind, rule_kind in (("cookies", "cookie"), ("storage", "storage")):
         for item, state, page in _all_items(result, kind):
-            if item.get("category_source") in ("declared", "cmp-record") or item.get("stored") is False:
+            if item.get("category_source") in ("declared", "cmp-record"):
                 continue
-            severity = "violation" if needs_consent(item) else "warning"
-            subject = _cookie_subject(item) if rule_kind == "cookie" else _storage_subject(item)
-            name = subject["name"]
-            findings.add("undeclared-cookie" if rule_kind == "cookie" else "undeclared-storage", severity, None, page, subject,
-                         f"{rule_kind} {name} ({item.get('category')}) is not in the declaration",
+            need = need_of(rule_kind, item, model)
+            severity = "violation" if need is not None and need.needs_consent else "warning"
+            subject = subject_of(rule_kind, item)
+            findings.add("undeclared-cookie" if rule_kind == "cookie" else "undeclared-storage", severity, None, page,
+                         subject, f"{rule_kind} {subject['name']} ({item.get('category')}) is not in the declaration",
                          {"first_seen_state": state, "category": item.get("category"), "vendor": item.get("vendor")})
 
 
 describe("undeclared-storage", "warning", "Storage entry not declared", "An observed storage key is not declared.",
-       f"{CNIL_LD} §§24-25", "Declare every storage key with purpose, duration and provider.")
+         f"{CNIL_LD} §§24-25", "Declare every storage key with purpose, duration and provider.")
 
 
-@audit("miscategorized-cookie", "violation", "Declared in the wrong category",
-       "A cookie is declared in a category whose purposes do not cover what it is known to do "
-       "(e.g. an analytics cookie declared strictly necessary).",
+@audit("miscategorized-cookie", "violation", "Declared strictly necessary but needs consent",
+       "An item (cookie, storage entry or vendor) is declared in a strictly necessary category while it is known "
+       "to need consent (e.g. an analytics cookie declared 'Required'). A declaration stricter than needed, or "
+       "whose label does not describe what the item is known to do, is reported as info only.",
        f"EDPB Cookie Banner Taskforce ¶¶26-29; {CNIL_LD} §§47-49",
-       "Move the cookie to a category that describes its real purpose.")
+       "Move the item to a category that asks for consent and describes its real purpose.")
 def miscategorized(result, declaration, findings):
     if declaration is None:
         return
-    known = default_known_cookies()
-    for item, state, page in _all_items(result, "cookies"):
-        declared = declaration.find_cookie(item["name"])
-        row = known.lookup(item["name"])
-        if declared is None or row is None:
+    model = ConsentModel.from_report(result)
+    for kind, rule_kind in (("cookies", "cookie"), ("storage", "storage")):
+        for item, state, page in _all_items(result, kind):
+            declared, known = item.get("declared_as"), item.get("known_category")
+            if item.get("category_source") != "declared" or declared is None or known is None:
+                continue
+            _miscategorized(findings, model, rule_kind, item, page, declared, known, item.get("party"))
+    seen = set()
+    for state, page, kind, request in observations(result):
+        declared = request.get("declared_as")
+        if kind != "request" or declared is None or not request.get("tracker") or request.get("vendor") in seen:
             continue
-        purposes = set((declaration.categories.get(declared.category) or {}).get("purposes") or [])
-        if row.category not in purposes:
-            findings.add("miscategorized-cookie", "violation", None, page, _cookie_subject(item),
-                         f"cookie {item['name']} is known as {row.category} ({row.platform}) but declared as "
-                         f"{declared.category} ({', '.join(sorted(purposes))})",
-                         {"declared_category": declared.category, "known_category": row.category})
+        seen.add(request.get("vendor"))
+        _miscategorized(findings, model, "request", request, page["url"], declared, request.get("category"), "third")
+
+
+def _miscategorized(findings, model, kind, item, page, declared, known, party):
+    subject = subject_of(kind, item)
+    label = model.label(declared)
+    vendor = item.get("vendor") or ""
+    evidence = {"declared_category": declared, "known_category": known, "vendor": vendor or None}
+    by_law = law_needs_consent(known, party)
+    if model.essential(declared):
+        if by_law:
+            findings.add("miscategorized-cookie", "violation", None, page, subject,
+                         f"{subject['name']} is declared as {label} (strictly necessary) but is known as {known}"
+                         f"{f' ({vendor})' if vendor else ''}: it needs consent", evidence)
+        return
+    covered = model.purposes(declared)
+    if known in covered or not covered:
+        return
+    if by_law is False:
+        text = f"{subject['name']} is known as {known}: exempt from consent, declared as {label} (stricter than needed)"
+    else:
+        text = (f"{subject['name']} is known as {known}{f' ({vendor})' if vendor else ''} but declared as {label} "
+                f"({', '.join(sorted(covered))}): consent is asked, under a label that may not describe it")
+    findings.add("miscategorized-cookie", "info", None, page, subject, text, evidence)
+
+
+@audit("declaration-unknown-category", "warning", "Category the scanner cannot read",
+       "A declared category's label names no purpose the scanner knows (in English, French, German, Spanish or "
+       "Italian) and the declaration gives none: its items are treated as needing consent.",
+       f"{CNIL_RECO} art. 2.1 (intelligible purposes); {CNIL_LD} §§24-25",
+       "Give the category `purposes:` in the declaration (necessary, preferences, analytics, marketing, media).")
+def unknown_category(result, declaration, findings):
+    if declaration is None:
+        return
+    for category in declaration.unmapped_categories():
+        findings.add("declaration-unknown-category", "warning", None, None,
+                     {"kind": "category", "name": str(category.get("label") or category["id"])},
+                     f"category {category.get('label') or category['id']!r} names no known purpose: "
+                     "its items are treated as needing consent", {"category": category["id"]})
+
+
+@audit("declared-as-other-kind", "info", "Declared as another kind of storage",
+       "A name declared as a cookie is stored in localStorage, sessionStorage or IndexedDB (or the reverse). "
+       "It is judged by its declaration all the same; the declaration should say where it lives.",
+       "GDPR art. 13; " + f"{CNIL_LD} §§24-25", "Declare the item under the kind of storage it really uses.")
+def declared_as_other_kind(result, declaration, findings):
+    if declaration is None:
+        return
+    for kind, rule_kind in (("cookies", "cookie"), ("storage", "storage")):
+        for item, state, page in _all_items(result, kind):
+            if item.get("declared_kind") and item["declared_kind"] != rule_kind:
+                where = item.get("kind") + "Storage" if rule_kind == "storage" and item.get("kind") in ("local", "session") \
+                    else ("IndexedDB" if rule_kind == "storage" else "a cookie")
+                findings.add("declared-as-other-kind", "info", None, page, subject_of(rule_kind, item),
+                             f"{subject_of(rule_kind, item)['name']} is declared as a {item['declared_kind']} "
+                             f"but observed in {where}", {"declared_kind": item["declared_kind"]})
 
 
 @audit("excessive-lifetime", "warning", "Tracker lifetime over 13 months",
@@ -200,9 +325,11 @@ def miscategorized(result, declaration, findings):
        f"{CNIL_RECO} art. 5 (13 months for audience measurement); {CNIL_LD} §50",
        "Limit tracker cookies to 13 months and do not extend them on each visit.")
 def excessive_lifetime(result, declaration, findings):
+    model = ConsentModel.from_report(result)
     for item, state, page in _all_items(result, "cookies"):
         lifetime = item.get("requested_lifetime_s")
-        if lifetime and lifetime > THIRTEEN_MONTHS_S and needs_consent(item):
+        need = need_of("cookie", item, model)
+        if lifetime and lifetime > THIRTEEN_MONTHS_S and need is not None and need.needs_consent:
             findings.add("excessive-lifetime", "warning", None, page, _cookie_subject(item),
                          f"cookie {item['name']} asks for {format_duration(lifetime)} (kept: {format_duration(item.get('lifetime_s'))})",
                          _cookie_evidence(item))
@@ -224,44 +351,55 @@ def duration_mismatch(result, declaration, findings):
 
 
 @audit("insecure-cookie", "warning", "Insecure cookie attributes",
-       "On HTTPS: a cookie without Secure, SameSite=None without Secure, or a session/authentication cookie "
-       "readable by scripts (no HttpOnly).",
-       "GDPR art. 32 (security of processing); CNIL developer guide, sheet 6", "Set Secure on every cookie of an HTTPS site and HttpOnly on session cookies.")
+       "On HTTPS, a first-party cookie the site sent (stored or refused by the browser): without Secure, "
+       "SameSite=None without Secure (Chromium refuses it), or a session/authentication identifier set by the "
+       "server without HttpOnly. Cookies written by scripts cannot be HttpOnly and CSRF/XSRF tokens must stay "
+       "readable by scripts: neither is asked for HttpOnly.",
+       "GDPR art. 32 (security of processing); CNIL developer guide, sheet 6",
+       "Set Secure on every cookie of an HTTPS site, SameSite=None only with Secure, and HttpOnly on "
+       "server-set session cookies.")
 def insecure_cookie(result, declaration, findings):
     if not result["site"]["url"].startswith("https:"):
         return
-    for item, state, page in _all_items(result, "cookies"):
-        if not item.get("stored") or item.get("party") != "first":
+    for item, state, page in _all_items(result, "cookies", refused=True):
+        if item.get("party") != "first":
             continue
         problems = []
-        if not item.get("secure"):
-            problems.append("no Secure")
-        if item.get("same_site") == "None" and not item.get("secure"):
+        refused = item.get("stored") is False
+        reasons = " ".join(item.get("blocked_reasons") or [])
+        if item.get("same_site") == "None" and not item.get("secure") or (refused and "SameSite" in reasons
+                                                                        and "Secure" in reasons):
             problems.append("SameSite=None without Secure")
-        lname = item["name"].lower()
-        if any(n in lname for n in AUTH_NAMES) and not item.get("http_only"):
+        elif not item.get("secure"):
+            problems.append("no Secure")
+        if (item.get("set_by") == "header" and not item.get("http_only") and SESSION_NAME.match(item["name"])
+                and not CSRF_NAME.search(item["name"])):
             problems.append("session/authentication cookie without HttpOnly")
+        if refused:
+            problems.append(f"refused by the browser ({reasons or 'no reason given'})")
         if problems:
-            findings.add("insecure-cookie", "warning", None, page, _cookie_subject(item),
-                         f"cookie {item['name']}: {'; '.join(problems)}", {"set_by": item.get("set_by"), "setter_url": item.get("setter_url")})
+            findings.add("insecure-cookie", "warning", None, page,
+                         {**_cookie_subject(item), **({"refused": True} if refused else {})},
+                         f"cookie {item['name']}: {'; '.join(problems)}",
+                         {"set_by": item.get("set_by"), "setter_url": item.get("setter_url"), "stored": not refused,
+                          "blocked_reasons": item.get("blocked_reasons") or []})
 
 
 @audit("declared-not-observed", "info", "Declared but never seen",
-       "A declared cookie or storage key was not observed in any state: the declaration may be out of date.",
+       "A declared cookie or storage key was not observed in any state, as a cookie or in any storage: the "
+       "declaration may be out of date.",
        "GDPR art. 5(1)(a), 12 (accurate information)", "Remove stale entries or check the pages that set them were scanned.")
 def declared_not_observed(result, declaration, findings):
     if declaration is None:
         return
     names = {item["name"] for item, _, _ in _all_items(result, "cookies")}
-    keys = {item["key"] for item, _, _ in _all_items(result, "storage")}
-    for declared in declaration.cookies:
-        if not any(declared.matches(n) for n in names):
-            findings.add("declared-not-observed", "info", None, None, {"kind": "cookie", "name": declared.name},
-                         f"declared cookie {declared.name} was not observed", {"category": declared.category})
-    for declared in declaration.storage:
-        if not any(declared.matches(k) for k in keys):
-            findings.add("declared-not-observed", "info", None, None, {"kind": "storage", "name": declared.name},
-                         f"declared storage key {declared.name} was not observed", {"category": declared.category})
+    names |= {item["key"] for item, _, _ in _all_items(result, "storage")}
+    for kind, entries in (("cookie", declaration.cookies), ("storage", declaration.storage)):
+        for declared in entries:
+            if not any(declared.matches(n) for n in names):
+                findings.add("declared-not-observed", "info", None, None, {"kind": kind, "name": declared.name},
+                             f"declared {'cookie' if kind == 'cookie' else 'storage key'} {declared.name} was not observed",
+                             {"category": declared.category})
 
 
 @audit("third-country-transfer", "warning", "Undisclosed transfer outside the EEA",
@@ -300,8 +438,9 @@ def banner_missing(result, declaration, findings):
     none = next((s for s in result["states"] if s["state"] == "none" and s.get("reached")), None)
     if none is None or (none.get("banner") or {}).get("shown"):
         return
-    offending = [c for p in none["pages"] for c in p.get("cookies") or [] if needs_consent(c)]
-    offending += [r for p in none["pages"] for r in p.get("requests") or [] if r.get("tracker")]
+    model = ConsentModel.from_report(result)
+    offending = [item for state, page, kind, item in observations({"states": [none]})
+                 if judge(kind, item, "none", model).status == NOT_ALLOWED]
     if offending:
         findings.add("banner-missing", "violation", "none", none["pages"][0]["url"], {"kind": "banner", "name": "consent banner"},
                      f"no consent banner found, yet {len(offending)} items need consent", {})

@@ -20,29 +20,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from .. import consent_states
+from ..judgement import ConsentModel, judge, known_category
+
 Report = dict[str, Any]
 
 SEVERITIES = ("violation", "warning", "info")
 # The consent categories of the contract. Requests may carry a vendor type instead
 # ("video", "tag-manager", "cdn"...): such rows are shown, but not judged.
-CONSENT_CATEGORIES = ("necessary", "preferences", "analytics", "marketing", "unknown")
-# States in which no consent is in force: only strictly necessary items may be present.
-NO_CONSENT_STATES = frozenset({"none", "reject", "withdraw"})
+CONSENT_CATEGORIES = ("necessary", "preferences", "analytics", "marketing", "media", "unknown")
 # Cell statuses, worst first.
 STATUS_ORDER = ("not-allowed", "warning", "present", "allowed", "absent", "not-reached")
-
-_STATE_LABELS = {
-    "none": "Before consent",
-    "reject": "Reject all",
-    "accept": "Accept all",
-    "withdraw": "Consent withdrawn",
-}
-_STATE_HINTS = {
-    "none": "page loaded, banner untouched",
-    "reject": "visitor refused everything",
-    "accept": "visitor accepted everything",
-    "withdraw": "accepted, then withdrew consent",
-}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -93,19 +81,12 @@ def category_labels(report: Report) -> dict[str, str]:
 
 
 def state_label(state: str, report: Report | None = None) -> str:
-    if state in _STATE_LABELS:
-        return _STATE_LABELS[state]
-    if state.startswith("only:"):
-        cid = state[5:]
-        label = category_labels(report or {}).get(cid, cid)
-        return f"Only “{label}”"
-    return state
+    category = consent_states.only_category(state)
+    return consent_states.label(state, category_labels(report or {}).get(category) if category else None)
 
 
 def state_hint(state: str) -> str:
-    if state.startswith("only:"):
-        return "accepted this category only"
-    return _STATE_HINTS.get(state, "")
+    return consent_states.hint(state)
 
 
 def severity_counts(report: Report) -> dict[str, int]:
@@ -146,40 +127,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-# --------------------------------------------------------------------------- judging
+# --------------------------------------------------------------------------- matrix
 
 def _purposes(report: Report) -> dict[str, set[str]]:
-    decl = report.get("declaration") or {}
-    return {str(c.get("id")): set(c.get("purposes") or []) for c in decl.get("categories") or []}
+    model = ConsentModel.from_report(report)
+    return {cid: set(model.purposes(cid)) for cid in model.categories}
 
-
-def is_essential(category: str, category_source: str) -> bool:
-    return category == "necessary" or category_source == "cmp-record"
-
-
-def judge(state: str, category: str, category_source: str, declared_as: str | None,
-          purposes: dict[str, set[str]]) -> str:
-    """Status of an item PRESENT in `state` (see STATUS_ORDER)."""
-    if is_essential(category, category_source):
-        return "allowed"
-    if category not in CONSENT_CATEGORIES:
-        return "present"
-    if state == "accept":
-        return "allowed"
-    if state in NO_CONSENT_STATES:
-        return "warning" if category == "unknown" else "not-allowed"
-    if state.startswith("only:"):
-        chosen = state[5:]
-        if declared_as is not None:
-            if declared_as == chosen:
-                return "allowed"
-        elif category == chosen or category in purposes.get(chosen, set()):
-            return "allowed"
-        return "warning" if category == "unknown" else "not-allowed"
-    return "present"
-
-
-# --------------------------------------------------------------------------- matrix
 
 @dataclass(frozen=True)
 class Column:
@@ -195,6 +148,7 @@ class Cell:
     status: str
     count: int = 0
     pages: list[str] = field(default_factory=list)
+    reason: str = ""   # the judgement's reason (scanner.judgement), shown on hover
 
     @property
     def present(self) -> bool:
@@ -245,6 +199,9 @@ class _Acc:
     party: str = ""
     hosts: set[str] = field(default_factory=set)
     seen: dict[str, list[str]] = field(default_factory=dict)  # state -> pages
+    status: dict[str, str] = field(default_factory=dict)  # state -> worst judgement of its items
+    reasons: dict[str, str] = field(default_factory=dict)  # state -> why (the worst item's reason)
+    rank: dict[str, tuple[int, int]] = field(default_factory=dict)
     tracked: set[str] = field(default_factory=set)  # vendor rows: states with a tracker request
 
 
@@ -258,23 +215,40 @@ def request_category(r: dict) -> str:
     return _text(r.get("category") or r.get("vendor_category") or "unknown")
 
 
+# Several items make one cell (a vendor's requests, a cookie on several pages): the worst judged
+# status wins; a request that is not judged (a loader, a stylesheet) never hides one that is.
+def _merge_rank(status: str, judged: bool) -> tuple[int, int]:
+    if judged:
+        return 0, ("not-allowed", "warning", "allowed").index(status)
+    return 1, ("present", "allowed").index(status)
+
+
 def _accumulate(acc: dict[tuple, _Acc], key: tuple, kind: str, name: str, scope: str, detail: str,
-                state: str, page_url: str, item: dict, *, category_key: str = "category") -> _Acc:
+                state: str, page_url: str, item: dict, model: ConsentModel) -> _Acc:
     row = acc.get(key)
     if row is None:
         row = acc[key] = _Acc(kind, name, scope, detail,
-                              category=_text(item.get(category_key) or item.get("category") or "unknown"),
+                              category=_text(item.get("category") or "unknown"),
                               category_source=_text(item.get("category_source") or "unknown"),
                               vendor=item.get("vendor"), declared_as=item.get("declared_as"),
                               party=_text(item.get("party")))
     pages = row.seen.setdefault(state, [])
     if page_url not in pages:
         pages.append(page_url)
+    verdict = judge("request" if kind == "vendor" else kind, item, state, model)
+    rank = _merge_rank(verdict.status, verdict.judged)
+    if state not in row.rank or rank < row.rank[state]:
+        row.rank[state] = rank
+        row.status[state] = verdict.status
+        row.reasons[state] = verdict.reason
     return row
 
 
 def build_matrix(report: Report) -> Matrix:
+    """Every cell is judged by scanner.judgement.judge, as the audits are: red where an item is
+    present that the state does not allow, amber where it may not be, for the reason given."""
     states = states_in_order(report)
+    model = ConsentModel.from_report(report)
     columns = [Column(str(s["state"]), state_label(str(s["state"]), report), state_hint(str(s["state"])),
                       bool(s.get("reached")), s.get("error")) for s in states]
     acc: dict[tuple, _Acc] = {}
@@ -282,29 +256,28 @@ def build_matrix(report: Report) -> Matrix:
         if c.get("stored") is False:
             continue  # refused by the browser: never present
         name, domain = _text(c.get("name")), _text(c.get("domain"))
-        _accumulate(acc, ("cookie", name, domain), "cookie", name, domain, "", state, _text(page.get("url")), c)
+        _accumulate(acc, ("cookie", name, domain), "cookie", name, domain, "", state, _text(page.get("url")), c, model)
     for state, page, s in iter_observations(report, "storage"):
         kind, origin, key = _text(s.get("kind")), _text(s.get("origin")), _text(s.get("key"))
         _accumulate(acc, ("storage", kind, origin, key), "storage", key, origin, kind, state,
-                    _text(page.get("url")), s)
+                    _text(page.get("url")), s, model)
     for state, page, r in iter_observations(report, "requests"):
-        if not (r.get("vendor") or r.get("tracker")):
+        if not (r.get("vendor") or r.get("tracker") or r.get("embed")):
             continue
         label = _text(r.get("vendor") or r.get("host"))
-        row = _accumulate(acc, ("vendor", label), "vendor", label, "", "", state, _text(page.get("url")), r)
-        category = request_category(r)
+        row = _accumulate(acc, ("vendor", label), "vendor", label, "", "", state, _text(page.get("url")), r, model)
         if r.get("tracker"):
             if not row.tracked:  # the first tracker request decides the row's category
-                row.category = category
+                row.category = request_category(r)
             row.tracked.add(state)
         elif not row.tracked and row.category not in CONSENT_CATEGORIES:
-            row.category = category
+            row.category = request_category(r)
         row.category_source = "vendor"
-        row.declared_as = None
+        if r.get("declared_as"):
+            row.declared_as = r.get("declared_as")
         if r.get("host"):
             row.hosts.add(_text(r.get("host")))
 
-    purposes = _purposes(report)
     rows: list[Row] = []
     for a in acc.values():
         cells = []
@@ -314,12 +287,9 @@ def build_matrix(report: Report) -> Matrix:
                 status = "not-reached"
             elif not pages:
                 status = "absent"
-            elif a.kind == "vendor" and col.state not in a.tracked:
-                # only non-tracking requests (loader, banner, CDN): not judged here, the audits do
-                status = "allowed" if a.category == "necessary" else "present"
             else:
-                status = judge(col.state, a.category, a.category_source, a.declared_as, purposes)
-            cells.append(Cell(status, len(pages), pages))
+                status = a.status[col.state]
+            cells.append(Cell(status, len(pages), pages, a.reasons.get(col.state, "") if pages else ""))
         scope = ", ".join(sorted(a.hosts)) if a.kind == "vendor" else a.scope
         rows.append(Row(a.kind, a.name, scope, a.detail, a.category, a.category_source, a.vendor,
                         a.declared_as, a.party, cells))
@@ -355,6 +325,7 @@ class Item:
     http_only: bool | None = None
     same_site: str | None = None
     value_len: int | None = None
+    known_category: str | None = None
 
 
 def _max(a: int | None, b: Any) -> int | None:
@@ -376,7 +347,7 @@ def cookie_items(report: Report) -> list[Item]:
                 _text(c.get("category_source") or "unknown"), c.get("declared_as"), c.get("vendor"),
                 _text(c.get("purpose")), session=bool(c.get("session")), set_by=_text(c.get("set_by")),
                 setter_url=_text(c.get("setter_url")), secure=c.get("secure"), http_only=c.get("http_only"),
-                same_site=c.get("same_site"), value_len=c.get("value_len"))
+                same_site=c.get("same_site"), value_len=c.get("value_len"), known_category=known_category(c))
         it.lifetime_s = _max(it.lifetime_s, c.get("lifetime_s"))
         it.requested_lifetime_s = _max(it.requested_lifetime_s, c.get("requested_lifetime_s"))
         _note(it, state, _text(page.get("url")))
@@ -393,7 +364,7 @@ def storage_items(report: Report) -> list[Item]:
                 key[0], key[2], key[1], "", _text(s.get("party")), _text(s.get("category") or "unknown"),
                 _text(s.get("category_source") or "unknown"), s.get("declared_as"), s.get("vendor"),
                 _text(s.get("purpose")), session=key[0] == "session", setter_url=_text(s.get("setter_url")),
-                value_len=s.get("value_len"))
+                value_len=s.get("value_len"), known_category=known_category(s))
         _note(it, state, _text(page.get("url")))
     return sorted(items.values(), key=lambda i: (i.party != "first", i.kind, i.scope, i.name.lower()))
 
@@ -492,9 +463,9 @@ def check_declaration(report: Report) -> DeclarationCheck:
                 continue
             matched.setdefault(id(entry), []).append(item)
             cid = _text(entry.get("category"))
-            if (item.category_source in ("known", "vendor") and item.category != "unknown"
-                    and cid in purposes and item.category not in purposes[cid]):
-                disagreements.append(Disagreement(item, labels.get(cid, cid), item.category))
+            known = item.known_category
+            if known and item.category_source != "cmp-record" and purposes.get(cid) and known not in purposes[cid]:
+                disagreements.append(Disagreement(item, labels.get(cid, cid), known))
         for entry in entries:
             if id(entry) in matched:
                 seen.append((entry, matched[id(entry)]))

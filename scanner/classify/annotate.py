@@ -1,0 +1,171 @@
+"""Annotate every observed cookie, storage entry and request (a look-up step, no judgement).
+
+Fields added to cookies and storage entries:
+    declared_as      the site category it is declared in (by name, in any kind; else through its
+                     declared vendor), or None
+    declared_kind    "cookie" | "storage" when declared as another kind than observed
+    known_category   what the knowledge base says: the known-cookie row that fits its name and
+                     domain, else the vendor of a third-party host; None when unknown
+    category         the standard purpose shown in reports (declared, else known, else "unknown")
+    category_source  cmp-record | declared | known | vendor | unknown
+    vendor, purpose, embed (a video/map/social... provider's item)
+Fields added to requests: vendor, vendor_category, category, country, tracker, embed, declared_as.
+
+Whether any of this is allowed in a consent state is decided elsewhere (scanner.judgement).
+"""
+from __future__ import annotations
+
+import re
+
+from ..domains import host_of
+from ..vocabulary import OPTIONAL_PURPOSES
+from .embeds import default_embeds
+from .known_cookies import default_generic_names
+
+TRACKING_PURPOSES = ("analytics", "marketing")
+BEACON_TYPES = {"ping", "image", "xhr", "fetch", "beacon", "other", "document", "websocket", "eventsource", "media"}
+STANDARD = ("necessary",) + OPTIONAL_PURPOSES
+
+
+def _record_matcher(recipes) -> callable:
+    names, patterns, keys = set(), [], set()
+    for recipe in recipes:
+        for entry in recipe.record_cookies:
+            if isinstance(entry, dict) and entry.get("regex"):
+                patterns.append(re.compile(entry["regex"]))
+            elif isinstance(entry, str):
+                names.add(entry)
+        keys.update(k for k in recipe.record_storage if isinstance(k, str))
+
+    def is_record(name: str, storage: bool = False) -> bool:
+        if storage:
+            return name in keys
+        return name in names or any(p.fullmatch(name) for p in patterns)
+    return is_record
+
+
+def classify_result(result: dict, *, declaration, known, vendors, recipes) -> None:
+    """Annotate the result in place."""
+    context = _Context(declaration, known, vendors, _record_matcher(recipes))
+    for state in result["states"]:
+        for page in state.get("pages") or []:
+            for cookie in page.get("cookies") or []:
+                context.item(cookie, cookie["name"], cookie["domain"].lstrip("."), "cookie")
+            for entry in page.get("storage") or []:
+                context.item(entry, entry["key"], host_of(entry["origin"]), "storage")
+            for request in page.get("requests") or []:
+                context.request(request)
+
+
+class _Context:
+    def __init__(self, declaration, known, vendors, is_record) -> None:
+        self.declaration = declaration
+        self.known = known
+        self.vendors = vendors
+        self.is_record = is_record
+        self.embeds = default_embeds()
+        self.generic = default_generic_names()
+
+    def request(self, request: dict) -> None:
+        host = request.get("host") or ""
+        vendor = self.vendors.for_host(host)
+        request["vendor"] = vendor.name if vendor else None
+        request["vendor_category"] = vendor.category if vendor else None
+        request["category"] = vendor.purpose if vendor else ("necessary" if request.get("party") == "first" else "unknown")
+        request["country"] = vendor.country if vendor else None
+        request["tracker"] = bool(vendor and vendor.purpose in TRACKING_PURPOSES
+                                  and request.get("resource_type") in BEACON_TYPES
+                                  and request.get("party") == "third")
+        request["embed"] = (self.embeds.kind_of(request.get("url") or "", host, request["vendor"])
+                            if request.get("party") == "third" else None)
+        request["declared_as"] = None
+        if self.declaration is not None:
+            declared = self.declaration.find_vendor(host, request["vendor"])
+            if declared is not None and declared.get("category") is not None:
+                request["declared_as"] = str(declared["category"])
+
+    def item(self, item: dict, name: str, host: str, kind: str) -> None:
+        storage = kind == "storage"
+        setter_host = host_of(item.get("setter_url") or "") or None
+        row = self.known.lookup_for(name, host=host, setter_host=setter_host, vendors=self.vendors,
+                                    generic=self.generic)
+        vendor = self.vendors.for_host(host) if item.get("party") == "third" else None
+        if vendor is None and row is None and setter_host and item.get("party") == "third":
+            vendor = self.vendors.for_host(setter_host)
+        known_category = row.category if row else (_vendor_purpose(vendor) if vendor else None)
+        vendor_name = row.platform if row else (vendor.name if vendor else None)
+        embed = None
+        if vendor is not None or setter_host:
+            embed_vendor = vendor or (self.vendors.for_host(setter_host) if setter_host else None)
+            if embed_vendor is not None and item.get("party") == "third":
+                embed = self.embeds.kind_of("", host, embed_vendor.name)
+        item.update(declared_as=None, known_category=known_category, embed=embed)
+        item.pop("declared_kind", None)
+        if self.is_record(name, storage):
+            item.update(category="necessary", purpose="consent record of the consent manager",
+                        vendor=vendor_name, category_source="cmp-record")
+            return
+        declared = declared_kind = None
+        if self.declaration is not None:
+            declared, declared_kind = self.declaration.find_item(name, kind)
+        if declared is not None:
+            item.update(category=self._shown_category(declared.category, known_category),
+                        purpose=declared.purpose or (row.purpose if row else None),
+                        vendor=declared.provider or vendor_name, category_source="declared",
+                        declared_as=declared.category)
+            if declared_kind != kind:
+                item["declared_kind"] = declared_kind
+            return
+        declared_vendor = self._declared_vendor(host, setter_host, vendor_name, item.get("party"))
+        if declared_vendor is not None:
+            item.update(category=self._shown_category(str(declared_vendor["category"]), known_category),
+                        purpose=row.purpose if row else f"set by {declared_vendor.get('name')}",
+                        vendor=vendor_name or declared_vendor.get("name"), category_source="declared",
+                        declared_as=str(declared_vendor["category"]))
+            return
+        if row is not None:
+            item.update(category=row.category, purpose=row.purpose, vendor=row.platform, category_source="known")
+            return
+        if vendor is not None:
+            item.update(category=known_category or "unknown", purpose=f"set by {vendor.name} ({vendor.category})",
+                        vendor=vendor.name, category_source="vendor")
+            return
+        item.update(category="unknown", purpose=None, vendor=None, category_source="unknown")
+
+    def _declared_vendor(self, host: str, setter_host: str | None, vendor_name: str | None, party) -> dict | None:
+        """A declared vendor with a category that set this item: its own host (third-party items),
+        or the script that wrote it, or the platform the known row names."""
+        if self.declaration is None:
+            return None
+        hosts = ([host] if party == "third" else []) + ([setter_host] if setter_host else [])
+        for candidate in hosts:
+            found = self.declaration.find_vendor(candidate, None)
+            if found is not None and found.get("category") is not None:
+                return found
+        if vendor_name:
+            found = self.declaration.find_vendor("", vendor_name)
+            if found is not None and found.get("category") is not None:
+                return found
+        return None
+
+    def _shown_category(self, declared: str, known_category: str | None) -> str:
+        """The standard purpose shown for an item declared in `declared`: the known one if that
+        category covers it, else the category's first purpose."""
+        entry = self.declaration.categories.get(declared) or {}
+        purposes = entry.get("purposes") or []
+        if entry.get("essential"):
+            return "necessary"
+        if known_category in purposes:
+            return known_category
+        return purposes[0] if purposes else "unknown"
+
+
+# A vendor's purpose (scanner.classify.vendors.CATEGORY_PURPOSE) as a standard purpose, for an item
+# set by that vendor on its own domain: a CDN's or a widget's cookie is a third party's preference at
+# least; a tag manager's, marketing; "other" says nothing.
+_VENDOR_PURPOSE = {"video": "media", "tag-manager": "marketing", "functional-third-party": "preferences"}
+
+
+def _vendor_purpose(vendor) -> str | None:
+    purpose = _VENDOR_PURPOSE.get(vendor.purpose, vendor.purpose)
+    return purpose if purpose in STANDARD else None

@@ -1,0 +1,206 @@
+"""One judgement: is this item allowed in this consent state, and why.
+
+    model = ConsentModel.from_report(report)          # the site's categories, from report.json
+    judge("cookie", cookie, "only:marketing", model)  # Judgement(status, severity, reason, rule)
+
+Every audit that depends on a consent state and the consent matrix call `judge`; nothing else
+decides. It reads only the item's annotation (scanner.classify.annotate) and the declaration's
+categories as report.json carries them, so a stored report is judged exactly as the live scan was.
+
+What an item needs:
+* the consent manager's own record of the choice needs nothing;
+* the site's declaration decides: an item (or the vendor of a request) declared in a category
+  follows that category in every state. The knowledge base only challenges it where the law
+  cares: an item declared strictly necessary that is known to need consent still needs it;
+  an item declared in an optional category that is known to be strictly necessary is exempt
+  (a declaration stricter than needed is never a violation);
+* undeclared, the knowledge base decides (known cookie table, vendor of the host): necessary
+  and first-party preferences are exempt (CNIL LD 2020-091 §49); analytics, marketing,
+  embedded media and third-party preferences need consent;
+* an item nobody can place is unknown: third-party, it is treated as needing consent; first-party,
+  it is a warning (it may be strictly necessary; only the site can say).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .consent_states import is_no_consent, only_category
+from .vocabulary import OPTIONAL_PURPOSES, purposes_for_label
+
+ALLOWED, NOT_ALLOWED, WARNING, PRESENT = "allowed", "not-allowed", "warning", "present"
+# an embedded-content kind whose severity is a warning (rules/embeds.yaml)
+_WARNING_EMBEDS = ("font", "captcha")
+
+
+@dataclass(frozen=True)
+class Need:
+    """What an item needs before it may be present."""
+    exempt: bool
+    reason: str
+    category: str | None = None          # declared in this site category: only its consent allows it
+    purposes: frozenset[str] = frozenset()  # else: any accepted category covering one of these
+    unknown: bool = False                # nobody can tell its purpose
+    severity: str = "violation"          # when present without what it needs
+    rule: str = "consent"                # "consent" | "unknown" | "embed": which audit reports it
+
+    @property
+    def needs_consent(self) -> bool:
+        """Needs some consent (unknown third-party items included); False for exempt items and for
+        first-party items of unknown purpose."""
+        return not self.exempt and self.severity == "violation"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str       # allowed | not-allowed | warning | present
+    reason: str
+    severity: str | None = None   # "violation" or "warning" when not allowed
+    rule: str | None = None       # which audit family reports it (Need.rule)
+    judged: bool = True           # False: a request that is neither a tracker nor embedded content
+
+
+class ConsentModel:
+    """The site's consent categories: id -> label, essential flag and standard purposes."""
+
+    def __init__(self, categories: dict[str, dict[str, Any]] | None = None) -> None:
+        self.categories = categories or {}
+
+    @classmethod
+    def from_report(cls, report: dict) -> "ConsentModel":
+        decl = report.get("declaration") or {}
+        return cls({str(c.get("id")): c for c in decl.get("categories") or [] if isinstance(c, dict)})
+
+    def label(self, category: str) -> str:
+        return str((self.categories.get(category) or {}).get("label") or category)
+
+    def essential(self, category: str) -> bool:
+        return bool((self.categories.get(category) or {}).get("essential"))
+
+    def purposes(self, category: str) -> frozenset[str]:
+        """The purposes a category covers: declared, else read from its label or id (a consent
+        manager's category the declaration lacks, e.g. `only:video`). A marketing category also
+        covers embedded media: players and widgets are commonly consented to as marketing."""
+        entry = self.categories.get(category)
+        found: list[str] = list((entry or {}).get("purposes") or [])
+        for text in ((entry or {}).get("label"), category.replace("-", " ").replace("_", " ")):
+            if found:
+                break
+            found = purposes_for_label(str(text or ""))
+        return frozenset(found) | ({"media"} if "marketing" in found else set())
+
+
+def law_needs_consent(purpose: str | None, party: str | None) -> bool | None:
+    """Whether a standard purpose needs consent (CNIL LD 2020-091 §49); None when unknown."""
+    if purpose == "necessary":
+        return False
+    if purpose == "preferences":
+        return party == "third"
+    if purpose in OPTIONAL_PURPOSES:
+        return True
+    return None
+
+
+def known_category(item: dict) -> str | None:
+    """What the knowledge base says of an item (reports before `known_category` existed: the
+    category when it came from the knowledge base)."""
+    if "known_category" in item:
+        return item["known_category"]
+    return item.get("category") if item.get("category_source") in ("known", "vendor") else None
+
+
+def need_of(kind: str, item: dict, model: ConsentModel) -> Need | None:
+    """What `item` needs; None for a request that is neither a tracker nor embedded content
+    (loaders, the site's own assets, CDNs): those are not judged."""
+    if kind == "request":
+        return _request_need(item, model)
+    if item.get("category_source") == "cmp-record":
+        return Need(True, "the consent manager's record of the visitor's choice (exempt)")
+    known = known_category(item)
+    party = item.get("party")
+    vendor = item.get("vendor")
+    purposes = frozenset(p for p in (known, "media" if item.get("embed") else None) if p in OPTIONAL_PURPOSES)
+    known_text = f"known as {known}" + (f" ({vendor})" if vendor else "")
+    declared = item.get("declared_as")
+    if declared is not None:
+        return _declared_need(declared, known, party, purposes, known_text, model)
+    by_law = law_needs_consent(known, party)
+    if by_law is None:
+        if party == "third":
+            return Need(False, "a third party's item of unknown purpose: treated as needing consent", unknown=True)
+        return Need(False, "a first-party item of unknown purpose: it may be strictly necessary, only the site "
+                    "can say (declare it)", unknown=True, severity="warning", rule="unknown")
+    if not by_law:
+        return Need(True, f"{known_text}: exempt from consent")
+    return Need(False, known_text, purposes=purposes)
+
+
+def _declared_need(declared: str, known: str | None, party: str | None, purposes: frozenset[str],
+                   known_text: str, model: ConsentModel, *, severity: str = "violation", rule: str = "consent") -> Need:
+    label = model.label(declared)
+    by_law = law_needs_consent(known, party)
+    if model.essential(declared):
+        if by_law:  # the knowledge base challenges the declaration where the law cares
+            return Need(False, f"declared as {label} (strictly necessary) but {known_text}: needs consent",
+                        purposes=purposes, severity=severity, rule=rule)
+        return Need(True, f"declared as {label} (strictly necessary)")
+    if by_law is False:
+        return Need(True, f"{known_text}: exempt from consent (declared as {label}, stricter than needed)")
+    return Need(False, f"declared as {label}", category=declared, purposes=purposes, severity=severity, rule=rule)
+
+
+def _request_need(request: dict, model: ConsentModel) -> Need | None:
+    vendor = request.get("vendor") or request.get("host")
+    if request.get("tracker"):
+        purpose = request.get("category")
+        purposes = frozenset([purpose]) if purpose in OPTIONAL_PURPOSES else frozenset()
+        text = f"tracker request to {vendor} ({purpose})"
+        if request.get("declared_as") is not None:
+            return _declared_need(request["declared_as"], purpose, "third", purposes, f"{vendor} is a {purpose} tracker",
+                                  model)
+        return Need(False, text, purposes=purposes)
+    embed = request.get("embed")
+    if embed and request.get("party") == "third":
+        severity = "warning" if embed in _WARNING_EMBEDS else "violation"
+        text = f"{vendor} {embed} loaded from the provider: the visitor's IP address reaches it"
+        purposes = frozenset({"media"})
+        if request.get("declared_as") is not None:
+            return _declared_need(request["declared_as"], "media", "third", purposes, text, model,
+                                  severity=severity, rule="embed")
+        return Need(False, text, purposes=purposes, severity=severity, rule="embed")
+    return None
+
+
+def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
+    """Status of `item` (kind: cookie | storage | request), PRESENT in `state`."""
+    need = need_of(kind, item, model)
+    if need is None:
+        return Judgement(ALLOWED if item.get("category") == "necessary" else PRESENT,
+                         "not judged: neither a tracker nor embedded content", judged=False)
+    if need.exempt:
+        return Judgement(ALLOWED, need.reason)
+    if state == "accept":
+        return Judgement(ALLOWED, "the visitor accepted everything")
+    if is_no_consent(state):
+        return _refused(need, "no consent in force")
+    chosen = only_category(state)
+    if chosen is not None:
+        label = model.label(chosen)
+        if need.unknown:
+            return Judgement(WARNING, f"{need.reason}; cannot tell whether {label} covers it", "warning", need.rule)
+        if need.category is not None:
+            if need.category == chosen:
+                return Judgement(ALLOWED, f"{need.reason}, accepted")
+            return _refused(need, f"only {label} accepted")
+        covered = model.purposes(chosen)
+        if need.purposes & covered:
+            return Judgement(ALLOWED, f"{need.reason}; {label} covers {', '.join(sorted(need.purposes & covered))}")
+        if not covered:
+            return Judgement(WARNING, f"{need.reason}; the purposes of {label} are unknown", "warning", "unknown")
+        return _refused(need, f"only {label} accepted")
+    return Judgement(PRESENT, "not judged in this state")
+
+
+def _refused(need: Need, why: str) -> Judgement:
+    status = NOT_ALLOWED if need.severity == "violation" else WARNING
+    return Judgement(status, f"{need.reason}; {why}", need.severity, need.rule)

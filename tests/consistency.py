@@ -1,0 +1,49 @@
+"""The consent matrix and the findings come from one judgement: they must agree cell by cell."""
+from __future__ import annotations
+
+from scanner.audits.checks import STATE_RULES
+from scanner.report.matrix import build_matrix
+
+ITEM_RULES = {"unknown-purpose", "undeclared-cookie", "undeclared-storage"}
+
+
+def _row_key(row) -> tuple:
+    if row.kind == "vendor":
+        return ("request", row.name, None)
+    return (row.kind, row.name, row.scope)
+
+
+def _finding_key(f) -> tuple:
+    subject = f["subject"]
+    if subject.get("kind") == "request":
+        return ("request", subject.get("name"), None)
+    return (subject.get("kind"), subject.get("name"), subject.get("domain"))
+
+
+def disagreements(report: dict) -> list[str]:
+    """Every red cell has a violation in its state, every amber cell a finding about the item,
+    and every state-dependent finding a red (violation) or amber (warning) cell."""
+    matrix = build_matrix(report)
+    findings = report.get("findings") or []
+    problems = []
+    cells = {}
+    for row in matrix.rows:
+        for col, cell in zip(matrix.columns, row.cells):
+            cells.setdefault((_row_key(row), col.state), set()).add(cell.status)
+    by_item: dict[tuple, list[dict]] = {}
+    for f in findings:
+        by_item.setdefault(_finding_key(f), []).append(f)
+    for (key, state), statuses in cells.items():
+        about = by_item.get(key, [])
+        if "not-allowed" in statuses and not any(f["severity"] == "violation" and f["state"] == state for f in about):
+            problems.append(f"red cell without a violation: {key} in {state}")
+        if "warning" in statuses and not any(
+                f["state"] == state or (f["state"] is None and f["rule"] in ITEM_RULES) for f in about):
+            problems.append(f"amber cell without a finding: {key} in {state}")
+    for f in findings:
+        if f["rule"] not in STATE_RULES:
+            continue
+        wanted = "not-allowed" if f["severity"] == "violation" else "warning"
+        if wanted not in cells.get((_finding_key(f), f["state"]), set()):
+            problems.append(f"{f['rule']} finding without a {wanted} cell: {_finding_key(f)} in {f['state']}")
+    return problems
