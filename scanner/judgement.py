@@ -13,7 +13,8 @@ What an item needs:
   follows that category in every state. The knowledge base only challenges it where the law
   cares: an item declared strictly necessary that is known to need consent still needs it;
   an item declared in an optional category that is known to be strictly necessary is exempt
-  (a declaration stricter than needed is never a violation);
+  (a declaration stricter than needed is never a violation); any other declared item follows
+  its declared category, whatever the knowledge base calls it;
 * undeclared, the knowledge base decides (known cookie table, vendor of the host): necessary
   and first-party preferences are exempt (CNIL LD 2020-091 §49); analytics, marketing,
   embedded media and third-party preferences need consent;
@@ -144,7 +145,7 @@ def _declared_need(declared: str, known: str | None, party: str | None, purposes
             return Need(False, f"declared as {label} (strictly necessary) but {known_text}: needs consent",
                         purposes=purposes, severity=severity, rule=rule)
         return Need(True, f"declared as {label} (strictly necessary)")
-    if by_law is False:
+    if known == "necessary":
         return Need(True, f"{known_text}: exempt from consent (declared as {label}, stricter than needed)")
     return Need(False, f"declared as {label}", category=declared, purposes=purposes, severity=severity, rule=rule)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ..domains import host_of
+from ..domains import host_of, registrable_domain
 from ..vocabulary import OPTIONAL_PURPOSES
 from .embeds import default_embeds
 from .known_cookies import default_generic_names
@@ -90,8 +90,12 @@ class _Context:
         row = self.known.lookup_for(name, host=host, setter_host=setter_host, vendors=self.vendors,
                                     generic=self.generic)
         vendor = self.vendors.for_host(host) if item.get("party") == "third" else None
-        if vendor is None and row is None and setter_host and item.get("party") == "third":
-            vendor = self.vendors.for_host(setter_host)
+        if vendor is None and row is None and setter_host:
+            # an unknown name written by a third-party tracker's script is that tracker's item
+            setter_vendor = self.vendors.for_host(setter_host)
+            if setter_vendor is not None and (item.get("party") == "third" or (
+                    setter_vendor.purpose in TRACKING_PURPOSES and host_party(setter_host, host) == "third")):
+                vendor = setter_vendor
         known_category = row.category if row else (_vendor_purpose(vendor) if vendor else None)
         vendor_name = row.platform if row else (vendor.name if vendor else None)
         embed = None
@@ -169,3 +173,7 @@ _VENDOR_PURPOSE = {"video": "media", "tag-manager": "marketing", "functional-thi
 def _vendor_purpose(vendor) -> str | None:
     purpose = _VENDOR_PURPOSE.get(vendor.purpose, vendor.purpose)
     return purpose if purpose in STANDARD else None
+
+
+def host_party(setter_host: str, host: str) -> str:
+    return "first" if registrable_domain(setter_host) == registrable_domain(host) else "third"
