@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test setup chromium npm bench clean
+.PHONY: demo test setup chromium npm bench accuracy clean
 
 demo: setup
 	$(BIN)/cookie-scanner demo
@@ -32,6 +32,9 @@ tests/node_modules/.installed: tests/package.json
 bench: setup
 	$(BIN)/python -m pip install -q psutil
 	$(BIN)/python bench/run.py
+
+accuracy: setup npm
+	$(BIN)/python bench/accuracy.py
 
 clean:
 	rm -rf $(VENV) tests/node_modules

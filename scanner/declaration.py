@@ -148,7 +148,7 @@ class Declaration:
             "categories": [{"id": k, **{kk: v.get(kk) for kk in ("label", "essential", "purposes", "description", "policy_quote")}}
                            for k, v in self.categories.items()],
             "cookies": [item(c) for c in self.cookies], "storage": [item(s) for s in self.storage],
-            "vendors": self.vendors,
+            "vendors": self.vendors, "toggles": self.consent_mapping(),
         }
 
 

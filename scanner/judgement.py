@@ -182,6 +182,10 @@ def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
         return Judgement(ALLOWED, need.reason)
     if state == "accept":
         return Judgement(ALLOWED, "the visitor accepted everything")
+    if state == "withdraw" and item.get("leftover"):
+        # the site cannot delete a third party's cookie; what matters is that it is no longer sent
+        return Judgement(ALLOWED, f"{need.reason}; left in the browser from before the withdrawal, "
+                         "never sent to its owner afterwards")
     if is_no_consent(state):
         return _refused(need, "no consent in force")
     chosen = only_category(state)

@@ -301,10 +301,13 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
     try:
         none = await scan.reach("none")
         states = known
+        recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
         if not states:  # every state the site supports, learned from the `none` visit
-            recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
             per_category = default_mapping(recipe) if recipe and recipe.toggle and recipe.has("open_settings") else {}
+            scan.mapping = scan.phase_args["mapping"] = per_category or None
             states = list(default_states(per_category))
+        if not options.states:  # also every optional category the banner offers that nobody listed
+            states = _with_banner_categories(scan, states, recipe, (none.record.get("banner") or {}).get("categories"))
         result["options"]["states"] = states
         progress.set_states(states)
         others = [s for s in states if s != "none"]
@@ -336,6 +339,25 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
         for task in tasks:  # deadline or interruption: stop what still runs, let it close its context
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _with_banner_categories(scan: Scan, states: list[str], recipe, categories) -> list[str]:
+    """Add an `only:` state for every optional category the consent manager offers that neither the
+    declaration's toggles nor the recipe's standard purposes map (a site's "video" group, say)."""
+    if not categories or recipe is None or not (recipe.toggle and recipe.has("open_settings")):
+        return states
+    mapping = scan.mapping if scan.mapping is not None else {}
+    mapped = {cmp_id for ids in mapping.values() for cmp_id in ids}
+    extra = [c["id"] for c in categories if not c.get("required") and c["id"] not in mapped
+             and f"only:{c['id']}" not in states and c["id"] not in mapping]
+    if not extra:
+        return states
+    for cmp_id in extra:  # the consent phases read the same dict: in place
+        mapping[cmp_id] = [cmp_id]
+    if scan.mapping is None:
+        scan.mapping = scan.phase_args["mapping"] = mapping
+    withdraw = [s for s in states if s == "withdraw"]
+    return [s for s in states if s != "withdraw"] + [f"only:{c}" for c in extra] + withdraw
 
 
 def _record_crawl(scan: Scan, options: ScanOptions, result: dict) -> None:

@@ -29,6 +29,26 @@ def pick_second_page(start_url: str, links: list[str]) -> str | None:
     return None
 
 
+async def read_categories(page, recipe) -> list[dict] | None:
+    """The categories the consent manager offers ([{id, label, required}]), from its own config;
+    None when it cannot say. Page data: strings are cut and typed, nothing else is kept."""
+    try:
+        raw = await page.evaluate(recipe.categories)
+    except Exception:
+        return None
+    if not isinstance(raw, list):
+        return None
+    out = []
+    for entry in raw[:50]:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str) and entry["id"].strip():
+            cid = entry["id"].strip()[:80]
+            if " " in cid or any(c["id"] == cid for c in out):
+                continue
+            out.append({"id": cid, "label": str(entry.get("label") or cid)[:120],
+                        "required": bool(entry.get("required")) or cid == recipe.necessary_purpose})
+    return out
+
+
 @dataclass
 class Reached:
     record: dict                       # the state's entry in report.json, pages still empty
@@ -90,6 +110,8 @@ class ConsentPhase:
                                request_urls=lambda: [r["url"] for r in recorder.requests])
         record["banner"] = await engine.detect()
         record["cmp"] = record["banner"].get("cmp")
+        if state == "none" and engine.recipe is not None and engine.recipe.categories:
+            record["banner"]["categories"] = await read_categories(page, engine.recipe)
         await self._screenshot(page, record, state, "banner")
 
         if state == "none":

@@ -32,8 +32,12 @@ def sites_server():
 
 
 def scan_site(server, url: str, **kwargs) -> dict:
+    """A scan of a local site; its consent matrix must agree with its findings (one judgement)."""
+    from consistency import disagreements
     options = ScanOptions(url=url, resolve=(server.resolve_rule(),), ignore_https_errors=True, **kwargs)
-    return scan(options)
+    result = scan(options)
+    assert disagreements(result) == [], "the consent matrix and the findings disagree"
+    return result
 
 
 @pytest.fixture(scope="session")

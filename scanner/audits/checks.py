@@ -10,6 +10,7 @@ from ..classify import default_vendors
 from ..consent_states import only_category
 from ..durations import format_duration
 from ..judgement import NOT_ALLOWED, WARNING, ConsentModel, judge, law_needs_consent, need_of
+from ..vocabulary import purposes_for_label
 from .registry import audit, describe
 
 CNIL_LD = "CNIL Lignes directrices 2020-091"
@@ -138,7 +139,7 @@ def consent_states_audit(result, declaration, findings):
         findings.add(_RULES[family][kind], verdict.severity, name, page["url"], subject, f"{what} {when}",
                      _evidence(kind, item, verdict.reason))
     for kind, item, subject, states, page in unknown.values():
-        if declaration is not None and item.get("category_source") != "declared":
+        if declaration is not None and item.get("category_source") not in ("declared", "declared-vendor"):
             continue  # undeclared-cookie / undeclared-storage already ask the site to declare it
         findings.add("unknown-purpose", "warning", None, page, subject,
                      f"{_what(kind, item)}: purpose unknown, present in {', '.join(states)}",
@@ -228,6 +229,8 @@ def undeclared(result, declaration, findings):
         for item, state, page in _all_items(result, kind):
             if item.get("category_source") in ("declared", "cmp-record"):
                 continue
+            if item.get("category_source") == "declared-vendor" and item.get("party") == "third":
+                continue  # a declared vendor's own cookie on its own domain: the vendor is what the site lists
             need = need_of(rule_kind, item, model)
             severity = "violation" if need is not None and need.needs_consent else "warning"
             subject = subject_of(rule_kind, item)
@@ -253,7 +256,7 @@ def miscategorized(result, declaration, findings):
     for kind, rule_kind in (("cookies", "cookie"), ("storage", "storage")):
         for item, state, page in _all_items(result, kind):
             declared, known = item.get("declared_as"), item.get("known_category")
-            if item.get("category_source") != "declared" or declared is None or known is None:
+            if item.get("category_source") not in ("declared", "declared-vendor") or declared is None or known is None:
                 continue
             _miscategorized(findings, model, rule_kind, item, page, declared, known, item.get("party"))
     seen = set()
@@ -278,9 +281,9 @@ def _miscategorized(findings, model, kind, item, page, declared, known, party):
                          f"{f' ({vendor})' if vendor else ''}: it needs consent", evidence)
         return
     covered = model.purposes(declared)
-    if known in covered or not covered:
-        return
-    if by_law is False:
+    if known in covered or not covered or known == "preferences":
+        return  # a preference the site asks consent for is asked more than needed: nothing to say
+    if known == "necessary":
         text = f"{subject['name']} is known as {known}: exempt from consent, declared as {label} (stricter than needed)"
     else:
         text = (f"{subject['name']} is known as {known}{f' ({vendor})' if vendor else ''} but declared as {label} "
@@ -318,6 +321,30 @@ def declared_as_other_kind(result, declaration, findings):
                 findings.add("declared-as-other-kind", "info", None, page, subject_of(rule_kind, item),
                              f"{subject_of(rule_kind, item)['name']} is declared as a {item['declared_kind']} "
                              f"but observed in {where}", {"declared_kind": item["declared_kind"]})
+
+
+@audit("consent-categories-differ", "warning", "Banner and declaration list different categories",
+       "The consent manager offers an optional category that the site's declaration (its cookie policy) does not "
+       "list: visitors are asked about a purpose the policy never explains. The scan still visits it alone.",
+       f"GDPR arts. 4(11), 13 (informed, specific consent); {CNIL_RECO} art. 2.1; {CNIL_LD} §§24-25",
+       "Describe every category of the banner in the cookie policy (and the declaration), with its cookies.")
+def categories_differ(result, declaration, findings):
+    if declaration is None:
+        return
+    none = next((s for s in result["states"] if s["state"] == "none"), None)
+    offered = ((none or {}).get("banner") or {}).get("categories") or []
+    model = ConsentModel.from_report(result)
+    toggles = {cmp_id for ids in (declaration.consent_mapping() or {}).values() for cmp_id in ids}
+    declared_purposes = {p for cid in model.categories for p in model.purposes(cid)}
+    for category in offered:
+        if category.get("required") or category["id"] in toggles or category["id"] in model.categories:
+            continue
+        if not toggles and set(purposes_for_label(category["label"])) & declared_purposes:
+            continue  # no toggles given: a declared category with the same purpose covers it
+        findings.add("consent-categories-differ", "warning", None, (none.get("pages") or [{}])[0].get("url"),
+                     {"kind": "category", "name": category["label"]},
+                     f"the consent manager offers the category {category['label']!r} ({category['id']}), "
+                     "which the declaration does not list", {"cmp_category": category["id"]})
 
 
 @audit("excessive-lifetime", "warning", "Tracker lifetime over 13 months",
@@ -392,7 +419,7 @@ def insecure_cookie(result, declaration, findings):
 def declared_not_observed(result, declaration, findings):
     if declaration is None:
         return
-    names = {item["name"] for item, _, _ in _all_items(result, "cookies")}
+    names = {item["name"] for item, _, _ in _all_items(result, "cookies", refused=True)}
     names |= {item["key"] for item, _, _ in _all_items(result, "storage")}
     for kind, entries in (("cookie", declaration.cookies), ("storage", declaration.storage)):
         for declared in entries:

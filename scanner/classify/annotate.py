@@ -7,7 +7,8 @@ Fields added to cookies and storage entries:
     known_category   what the knowledge base says: the known-cookie row that fits its name and
                      domain, else the vendor of a third-party host; None when unknown
     category         the standard purpose shown in reports (declared, else known, else "unknown")
-    category_source  cmp-record | declared | known | vendor | unknown
+    category_source  cmp-record | declared (by name) | declared-vendor (through the declared vendor that
+                     set it) | known | vendor | unknown
     vendor, purpose, embed (a video/map/social... provider's item)
 Fields added to requests: vendor, vendor_category, category, country, tracker, embed, declared_as.
 
@@ -49,8 +50,10 @@ def classify_result(result: dict, *, declaration, known, vendors, recipes) -> No
     context = _Context(declaration, known, vendors, _record_matcher(recipes))
     for state in result["states"]:
         for page in state.get("pages") or []:
+            contacted = {r.get("host") or "" for r in page.get("requests") or []}
             for cookie in page.get("cookies") or []:
                 context.item(cookie, cookie["name"], cookie["domain"].lstrip("."), "cookie")
+                cookie["leftover"] = _leftover(cookie, contacted)
             for entry in page.get("storage") or []:
                 context.item(entry, entry["key"], host_of(entry["origin"]), "storage")
             for request in page.get("requests") or []:
@@ -124,7 +127,7 @@ class _Context:
         if declared_vendor is not None:
             item.update(category=self._shown_category(str(declared_vendor["category"]), known_category),
                         purpose=row.purpose if row else f"set by {declared_vendor.get('name')}",
-                        vendor=vendor_name or declared_vendor.get("name"), category_source="declared",
+                        vendor=vendor_name or declared_vendor.get("name"), category_source="declared-vendor",
                         declared_as=str(declared_vendor["category"]))
             return
         if row is not None:
@@ -177,3 +180,12 @@ def _vendor_purpose(vendor) -> str | None:
 
 def host_party(setter_host: str, host: str) -> str:
     return "first" if registrable_domain(setter_host) == registrable_domain(host) else "third"
+
+
+def _leftover(cookie: dict, contacted: set[str]) -> bool:
+    """A third party's cookie that this visit neither set nor sent: it sits in the browser from an
+    earlier choice (the state's saved storage), and no request of the visit went to its domain."""
+    if cookie.get("party") != "third" or not cookie.get("carried_over"):
+        return False
+    domain = cookie.get("domain", "").lstrip(".").lower()
+    return not any(h == domain or h.endswith("." + domain) for h in contacted)

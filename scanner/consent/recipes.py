@@ -27,6 +27,8 @@ class Recipe:
     record: dict = field(default_factory=dict)
     readback: str | None = None
     tested_against: str | None = None
+    categories: str | None = None        # JS: the categories the banner offers, [{id, label, required}]
+    necessary_purpose: str | None = None  # the CMP's id for its always-on category
 
     def steps(self, action: str) -> list[dict]:
         return list(self.actions.get(action) or [])
@@ -64,7 +66,8 @@ def recipe_from_dict(data: dict, source: Path | str = "<recipe>") -> Recipe:
         settings_layer=data.get("settings_layer"), actions=actions, toggle=data.get("toggle") or {},
         purposes={k: v for k, v in (data.get("purposes") or {}).items() if v},
         record=data.get("record") or {}, readback=data.get("readback"),
-        tested_against=data.get("tested_against"),
+        tested_against=data.get("tested_against"), categories=data.get("categories"),
+        necessary_purpose=data.get("necessary_purpose"),
     )
 
 

@@ -68,6 +68,7 @@ class ContextRecorder:
         # A context created from a saved consent state inherits its cookies: keep what we
         # learnt then about who set them, so attribution survives the hand-over.
         self.attempts: list[CookieAttempt] = list(seed.attempts) if seed else []
+        self._seeded = {id(a) for a in self.attempts}   # written before this visit (consent phase)
         self.storage_writers: dict[tuple[str, str, str], str | None] = dict(seed.storage_writers) if seed else {}
         self.requests: list[dict] = []
         self._hops: dict[str, list[dict]] = {}
@@ -291,6 +292,8 @@ class ContextRecorder:
             **self._value_fields(c.get("value", "")),
             "stored": True,
             "blocked_reasons": [],
+            # in the jar when the visit began (the state's saved storage) and not written again by it
+            "carried_over": attempt is None or id(attempt) in self._seeded,
         }
 
     def _refused_record(self, a: CookieAttempt) -> dict:

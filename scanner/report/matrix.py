@@ -458,7 +458,10 @@ def check_declaration(report: Report) -> DeclarationCheck:
         for item in observed:
             entry = find_declared(entries, item.name)
             if entry is None:
-                if item.declared_as is None:
+                # as the undeclared-* audits: not declared by name (in any kind), not the consent
+                # record, not a declared vendor's own cookie on its own domain
+                if item.category_source not in ("declared", "cmp-record") and not (
+                        item.category_source == "declared-vendor" and item.party == "third"):
                     undeclared.append(item)
                 continue
             matched.setdefault(id(entry), []).append(item)
