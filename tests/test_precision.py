@@ -401,3 +401,47 @@ cookies:
                                    cookie("_fbp", setter_url="https://connect.facebook.net/x.js", lifetime=90 * 86400)]},
                        states=("accept",)), decl)
     assert found(res, "duration-mismatch") == {"_fbp"}
+
+
+def test_pre_ticked_settings_opened_with_nothing_on():
+    banner = {"shown": True, "accept_on_first_layer": True, "reject_on_first_layer": True, "prechecked": []}
+    res = audit(result({}, banner=banner, states=("none", "only:analytics")))
+    assert found(res, "pre-ticked-choice") == set()
+
+
+def test_unknown_purpose_look_alikes(tmp_path):
+    res = audit(result({"*": [cookie("PHPSESSID", set_by="header", http_only=True)],   # known necessary
+                        "accept": [cookie("mysite_ab")]}, states=("none", "accept")))  # only after accepting
+    assert found(res, "unknown-purpose") == set()
+    decl = declaration(tmp_path, BASE_DECL + "cookies:\n  - {name: mysite_ab, category: analytics}\n")
+    res = audit(result({"only:analytics": [cookie("mysite_ab")]}, states=("none", "only:analytics")), decl)
+    assert found(res, "unknown-purpose") == set()   # declared: the declaration says what it is
+
+
+def test_declared_as_other_kind_look_alikes(tmp_path):
+    decl = declaration(tmp_path, BASE_DECL + """\
+cookies:
+  - {name: cart_id, category: necessary}
+storage:
+  - {name: basket, category: necessary}
+  - {name: ids, category: necessary, kind: indexeddb}
+""")
+    res = audit(result({"none": [cookie("cart_id", set_by="header", http_only=True), storage("basket"),
+                                 storage("ids", kind="indexeddb")]}, states=("none",)), decl)
+    assert found(res, "declared-as-other-kind") == set()
+
+
+def test_consent_categories_differ_look_alikes(tmp_path):
+    decl = declaration(tmp_path, BASE_DECL + "consent:\n  toggles: {analytics: [stats], marketing: [ads]}\n")
+    offered = [{"id": "necessary", "label": "Necessary", "required": True},   # always on
+               {"id": "stats", "label": "Stats", "required": False},          # mapped by the toggles
+               {"id": "ads", "label": "Ads", "required": False}]
+    banner = {"shown": True, "accept_on_first_layer": True, "reject_on_first_layer": True, "categories": offered}
+    assert found(audit(result({}, banner=banner, states=("none",)), decl), "consent-categories-differ") == set()
+    (tmp_path / "b").mkdir()
+    untoggled = declaration(tmp_path / "b", BASE_DECL)   # no toggles: the same purpose covers it
+    banner["categories"] = [{"id": "statistics", "label": "Statistics", "required": False},
+                            {"id": "marketing", "label": "Marketing", "required": False}]
+    assert found(audit(result({}, banner=banner, states=("none",)), untoggled), "consent-categories-differ") == set()
+    banner["categories"].append({"id": "video", "label": "Videos", "required": False})
+    assert found(audit(result({}, banner=banner, states=("none",)), untoggled), "consent-categories-differ") == {"Videos"}

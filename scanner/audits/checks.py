@@ -335,7 +335,7 @@ def categories_differ(result, declaration, findings):
     offered = ((none or {}).get("banner") or {}).get("categories") or []
     model = ConsentModel.from_report(result)
     toggles = {cmp_id for ids in (declaration.consent_mapping() or {}).values() for cmp_id in ids}
-    declared_purposes = {p for cid in model.categories for p in model.purposes(cid)}
+    declared_purposes = {p for c in declaration.categories.values() for p in c.get("purposes") or []}
     for category in offered:
         if category.get("required") or category["id"] in toggles or category["id"] in model.categories:
             continue
