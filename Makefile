@@ -1,6 +1,7 @@
 # Two commands: `make demo` scans the embedded demo site; `make test` runs the test suite.
 # Both set up everything they need (venv, package, Chromium, npm fixtures) and are idempotent.
 PYTHON ?= python3
+PYTEST_ARGS ?=
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
@@ -11,7 +12,7 @@ demo: setup
 	$(BIN)/cookie-scanner demo
 
 test: setup npm
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 setup: $(STAMP) chromium
 

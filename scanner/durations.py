@@ -24,28 +24,37 @@ WEEK = 7 * DAY
 MONTH = 30 * DAY
 YEAR = 365 * DAY
 
-# Unit words (English and French, singular and plural) and short forms.
+# Unit words (English, French, German, Spanish and Italian, singular and plural,
+# matched after accents are removed: "días" -> "dias", "años" -> "anos") and short forms.
 # "m" is minutes (as in "30m"); months need "mo" or a word.
 _UNITS: dict[str, int] = {
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "seconde", "secondes"), 1),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), MINUTE),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "heure", "heures"), HOUR),
-    **dict.fromkeys(("d", "j", "day", "days", "jour", "jours"), DAY),
-    **dict.fromkeys(("w", "wk", "wks", "week", "weeks", "semaine", "semaines"), WEEK),
-    **dict.fromkeys(("mo", "mos", "month", "months", "mois"), MONTH),
-    **dict.fromkeys(("y", "yr", "yrs", "year", "years", "an", "ans", "annee", "annees"), YEAR),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "seconde", "secondes",
+                     "sekunde", "sekunden", "segundo", "segundos", "secondo", "secondi"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "minuten", "minuto", "minutos", "minuti"), MINUTE),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "heure", "heures", "std", "stunde", "stunden",
+                     "hora", "horas", "ora", "ore"), HOUR),
+    **dict.fromkeys(("d", "j", "day", "days", "jour", "jours", "tag", "tage", "tagen",
+                     "dia", "dias", "giorno", "giorni"), DAY),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks", "semaine", "semaines", "woche", "wochen",
+                     "semana", "semanas", "settimana", "settimane"), WEEK),
+    **dict.fromkeys(("mo", "mos", "month", "months", "mois", "monat", "monate", "monaten", "monats",
+                     "mes", "meses", "mese", "mesi"), MONTH),
+    **dict.fromkeys(("y", "yr", "yrs", "year", "years", "an", "ans", "annee", "annees",
+                     "jahr", "jahre", "jahren", "jahres", "ano", "anos", "anno", "anni"), YEAR),
 }
 _UNIT_RE = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
 _AMOUNT = re.compile(rf"(\d+(?:[.,]\d+)?)\s*({_UNIT_RE})\b")
 
 # A text naming no amount is a session lifetime when it says so ("Session",
-# "End of session (browser)", "à la fin de la session", "fin de session").
-_SESSION = re.compile(r"\bsessions?\b")
+# "End of session (browser)", "à la fin de la session", "Sitzungsende", "Ende der
+# Browsersitzung", "sesión", "sessione").
+_SESSION = re.compile(r"\bsession(?:s|e|i|ende)?\b|\bsesion(?:es)?\b|sitzung")
 # Several amounts joined by one of these are alternatives or a range
-# ("30 days till 1 year", "1 week to 1 year", "30 minutes, 3w or 1y"):
+# ("30 days till 1 year", "1 week to 1 year", "30 minutes, 3w or 1y", "1 Tag bis 2 Jahre",
+# "1 día o 2 años", "da 1 giorno fino a 2 anni"):
 # the longest one is kept, so a lifetime is never understated.
 # Otherwise amounts add up ("1 year 1 month", "1 an et 6 mois").
-_ALTERNATIVES = re.compile(r"\b(?:or|ou|to|till|until|jusqu|a)\b|[-/–]")
+_ALTERNATIVES = re.compile(r"\b(?:or|ou|to|till|until|jusqu|a|oder|bis|o|hasta|fino)\b|[-/–]")
 
 
 def _normalise(text: str) -> str:

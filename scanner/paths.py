@@ -16,6 +16,12 @@ def rules_dir() -> Path:
     return PACKAGE_DIR.parent / "rules"
 
 
+def schema_path(name: str) -> Path:
+    """A JSON Schema of docs/ (`report.schema.json`): `scanner/_schemas` in a wheel, `<repo>/docs` in a checkout."""
+    installed = PACKAGE_DIR / "_schemas" / name
+    return installed if installed.is_file() else PACKAGE_DIR.parent / "docs" / name
+
+
 def demo_site_dir() -> Path:
     return PACKAGE_DIR / "demo" / "site"
 

@@ -18,6 +18,26 @@ SITES = TESTS / "sites"
 NODE_MODULES = TESTS / "node_modules"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_result_matches_the_schema():
+    """Every scan result a test produces (scan, checkpoint, re-audit) is checked against
+    docs/report.schema.json: the contract is tested, not only written down."""
+    import scanner.audits as audits
+    from scanner.report.schema import validate_report
+
+    original = audits.annotate_and_audit
+
+    def checked(result, *args, **kwargs):
+        out = original(result, *args, **kwargs)
+        problems = validate_report(out)
+        assert problems == [], f"report.json breaks docs/report.schema.json: {problems[:3]}"
+        return out
+
+    audits.annotate_and_audit = checked
+    yield
+    audits.annotate_and_audit = original
+
+
 @pytest.fixture(scope="session")
 def demo_server():
     with SiteServer(demo_site_dir()) as server:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 
-from scanner.audits import annotate_and_audit
+from scanner import audits
 from scanner.declaration import load_declaration
 from scanner.paths import rules_dir
 
@@ -100,7 +100,7 @@ def test_same_scan_against_a_fuller_declaration(demo_full, tmp_path):
   - {name: PHPSESSID, category: required, provider: Micropep, duration: session}
   - {name: wp_lang, category: required, provider: Micropep, duration: 1 year}
 """)
-    result = annotate_and_audit(copy.deepcopy(demo_full), decl)
+    result = audits.annotate_and_audit(copy.deepcopy(demo_full), decl)
     t = triples(result)
     assert ("miscategorized-cookie", None, "_ga") in t          # analytics declared as required
     assert ("miscategorized-cookie", None, "_ga_MPX24SCAN") not in t   # functional covers analytics
@@ -116,7 +116,7 @@ def test_category_leak_silent_when_the_declaration_covers_the_purpose(demo_full,
         "    purposes: [analytics, preferences]", "    purposes: [analytics, preferences, marketing]")
     path = tmp_path / "broad.yaml"
     path.write_text(text)
-    result = annotate_and_audit(copy.deepcopy(demo_full), load_declaration(path))
+    result = audits.annotate_and_audit(copy.deepcopy(demo_full), load_declaration(path))
     assert not [f for f in result["findings"] if f["rule"] == "category-leak" and f["state"] == "only:functional"]
 
 

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from scanner.audits import annotate_and_audit
+from scanner import audits
 from scanner.declaration import load_declaration
 from scanner.report.matrix import build_matrix
 
@@ -41,7 +41,7 @@ def request(url, *, resource_type="image", party="third"):
 def result(items_by_state: dict, *, banner=None, states=STATES) -> dict:
     """A reached scan of one page per state; `items_by_state` maps a state (or "*" for every
     state) to a list of cookies / storage entries / requests."""
-    out = {"schema_version": "1.0", "site": {"url": SITE, "host": "www.shop.example", "registrable_domain": "shop.example"},
+    out = {"schema_version": "1.1", "tool": {"name": "cookie-scanner", "version": "test"}, "site": {"url": SITE, "host": "www.shop.example", "registrable_domain": "shop.example"},
            "declaration": None, "options": {"states": list(states)}, "complete": True, "incomplete_reasons": [],
            "states": [], "findings": [], "audits": []}
     for state in states:
@@ -73,7 +73,7 @@ categories:
 
 
 def audit(res, decl=None):
-    out = annotate_and_audit(res, decl)
+    out = audits.annotate_and_audit(res, decl)
     assert disagreements(out) == [], "matrix and findings disagree"
     return out
 

@@ -102,10 +102,39 @@ def test_load_report_missing_file(tmp_path: Path) -> None:
         load_report(tmp_path / "nope.json")
 
 
-def test_load_report_accepts_any_1x(tmp_path: Path, realistic: dict) -> None:
-    r = dict(realistic, schema_version="1.7", some_future_field={"x": 1})
-    write_json(r, tmp_path / "report.json")
-    assert load_report(tmp_path / "report.json")["some_future_field"] == {"x": 1}
+def test_load_report_reads_older_and_current_1x_refuses_newer(tmp_path: Path, realistic: dict) -> None:
+    for version in ("1.0", "1.1"):
+        r = dict(realistic, schema_version=version, some_future_field={"x": 1})
+        write_json(r, tmp_path / "report.json")
+        assert load_report(tmp_path / "report.json")["some_future_field"] == {"x": 1}   # unknown fields ignored
+    write_json(dict(realistic, schema_version="1.7"), tmp_path / "report.json")
+    with pytest.raises(ReportError, match="newer cookie-scanner"):
+        load_report(tmp_path / "report.json")
+
+
+@pytest.mark.parametrize("breakage, where", [
+    (lambda r: r["findings"][0].update(severity="catastrophic"), "findings/0/severity"),
+    (lambda r: r["states"][0].update(state="maybe"), "states/0/state"),
+    (lambda r: r["states"][0]["pages"][0]["cookies"][0].update(party="fourth"), "cookies/0/party"),
+    (lambda r: r.pop("findings"), "(top level)"),
+])
+def test_load_report_refuses_a_report_that_breaks_the_schema(tmp_path: Path, realistic: dict, breakage, where) -> None:
+    import copy
+    broken = copy.deepcopy(realistic)
+    breakage(broken)
+    write_json(broken, tmp_path / "report.json")
+    with pytest.raises(ReportError, match="invalid report.json") as info:
+        load_report(tmp_path / "report.json")
+    assert where in str(info.value) and "\n" not in str(info.value)
+
+
+def test_shipped_report_fixtures_use_only_rules_that_exist(realistic: dict, hostile: dict) -> None:
+    """The renderer's fixtures must speak the contract: every rule id is a registered audit or policy rule."""
+    from scanner.audits import AUDITS
+    from scanner.policy import POLICY_RULES
+    known = {a.id for a in AUDITS} | {r["id"] for r in POLICY_RULES}
+    for report in (realistic, hostile):
+        assert {f["rule"] for f in report["findings"]} - known == set()
 
 
 def test_write_json_format(tmp_path: Path, hostile: dict) -> None:
@@ -493,10 +522,11 @@ def test_markdown_cannot_inject(hostile: dict) -> None:
 
 
 def test_markdown_summary_content(realistic: dict) -> None:
-    md = render_markdown(realistic)
+    extra = [dict(f, id=f"{f['id']}-copy") for f in realistic["findings"] if f["severity"] == "info"] * 3
+    md = render_markdown(dict(realistic, findings=realistic["findings"] + extra))
     assert "Incomplete, not a pass" in md and "**11** violations" in md
     assert "**withdraw** not reached" in md
-    assert "…and 2 more findings" in md  # capped at 15 rows
+    assert "…and 3 more findings" in md  # capped at 15 rows
     table = [line for line in md.splitlines() if line.startswith("| violation") or line.startswith("| warning")
              or line.startswith("| info")]
     assert len(table) == 15
@@ -513,27 +543,26 @@ def test_junit_counts(tmp_path: Path, realistic: dict) -> None:
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert list(suites) == ["none", "reject", "accept", "only:analytics", "withdraw", "site"]
     assert all(len(suites[s].findall("testcase")) == n_audits for s in list(suites)[:n_states])
-    # site-wide (state-less) findings: the two policy rules
-    assert sorted(c.get("name") for c in suites["site"].findall("testcase")) == ["policy-cookie-not-listed",
-                                                                                  "policy-retention-mismatch"]
-    assert int(root.get("tests")) == n_audits * n_states + 2 == 62
+    # site-wide (state-less) findings: one test case per rule
+    assert sorted(c.get("name") for c in suites["site"].findall("testcase")) == [
+        "duration-mismatch", "excessive-lifetime", "undeclared-cookie", "unknown-purpose"]
+    assert int(root.get("tests")) == n_audits * n_states + 4 == 59
     failed = {(c.get("classname"), c.get("name")) for c in root.iter("testcase") if c.find("failure") is not None}
     assert failed == {
         ("cookie-scanner.none", "pre-consent-cookie"), ("cookie-scanner.none", "pre-consent-storage"),
-        ("cookie-scanner.none", "pre-consent-request"), ("cookie-scanner.none", "unknown-cookie-before-consent"),
-        ("cookie-scanner.reject", "reject-not-respected"), ("cookie-scanner.accept", "cookie-lifetime-too-long"),
-        ("cookie-scanner.accept", "undeclared-cookie"), ("cookie-scanner.only:analytics", "only-category-not-respected"),
-        ("cookie-scanner.site", "policy-cookie-not-listed"),
+        ("cookie-scanner.none", "pre-consent-request"), ("cookie-scanner.reject", "post-reject-cookie"),
+        ("cookie-scanner.only:analytics", "category-leak"), ("cookie-scanner.site", "excessive-lifetime"),
+        ("cookie-scanner.site", "undeclared-cookie"), ("cookie-scanner.site", "unknown-purpose"),
     }
-    assert int(root.get("failures")) == 9
+    assert int(root.get("failures")) == 8
     skipped = [c for c in root.iter("testcase") if c.find("skipped") is not None]
     assert len(skipped) == n_audits == int(root.get("skipped"))
     assert all(c.get("classname") == "cookie-scanner.withdraw" for c in skipped)
     assert "withdraw control not found" in skipped[0].find("skipped").get("message")
     failure = suites["none"].find("testcase[@name='pre-consent-cookie']/failure")
     assert "_ga (.micropep.com)" in failure.get("message") and "https://www.micropep.com/en/technology" in failure.text
-    info_case = suites["none"].find("testcase[@name='cookie-blocked-by-browser']")
-    assert info_case.find("failure") is None and "IDE" in info_case.find("system-out").text
+    info_case = suites["site"].find("testcase[@name='duration-mismatch']")   # an info finding fails nothing
+    assert info_case.find("failure") is None and "_ga" in info_case.find("system-out").text
 
 
 def test_junit_hostile_is_well_formed(tmp_path: Path, hostile: dict) -> None:
@@ -569,17 +598,17 @@ def test_sarif_validates_against_the_official_schema(tmp_path: Path, fixture: Pa
 def test_sarif_content(realistic: dict) -> None:
     run = build_sarif(apply_baseline(realistic, dict(realistic, findings=realistic["findings"][1:])))["runs"][0]
     rule = run["tool"]["driver"]["rules"][0]
-    assert rule["shortDescription"]["text"] == "Non-essential cookie set before consent"
+    assert rule["shortDescription"]["text"] == "Trackers before consent"
     assert rule["defaultConfiguration"]["level"] == "error" and "ePrivacy" in rule["properties"]["legal_source"]
-    assert "Consent Mode" in rule["help"]["text"]
+    assert "click-to-load" in rule["help"]["text"]
     levels = {r["level"] for r in run["results"]}
     assert levels == {"error", "warning", "note"}
     first = run["results"][0]
     assert first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "https://www.micropep.com/en/"
     assert first["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "cookie:_ga@.micropep.com"
     assert first["baselineState"] == "new" and run["results"][1]["baselineState"] == "unchanged"
-    policy = [r for r in run["results"] if r["ruleId"] == "policy-cookie-not-listed"][0]
-    assert policy["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/cookie-policy")
+    on_policy_page = [r for r in run["results"] if r["ruleId"] == "duration-mismatch"][0]
+    assert on_policy_page["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/cookie-policy")
 
 
 def test_sarif_hostile_uri_is_encoded(hostile: dict) -> None:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
+from ..vocabulary import purposes_for_label as _vocabulary_purposes
+
 Finding = dict[str, Any]
 
 _I = re.IGNORECASE | re.MULTILINE
@@ -242,18 +244,6 @@ LINK_OR_INSTRUCTION = _family(
     r"\bbas de (?:chaque |la )?page\b", r"\bicon\b", r"\bicône\b", r"\bbutton\b", r"\bbouton\b", r"\blink\b",
     r"\blien\b", r"\bwidget\b", r"\bmenu\b")
 
-# Category labels (EN/FR) -> standard purposes. Order matters only for output order.
-CATEGORY_PURPOSES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("necessary", _family(r"\bnecessary\b", r"\brequired\b", r"\bessential\b", r"\bstrictly\b",
-                          r"\bnécessaires?\b", r"\bessentiels?\b", r"\bindispensables?\b", r"\bobligatoires?\b",
-                          r"\btechniques?\b")),
-    ("preferences", _family(r"\bfunctionn?al(?:ity)?\b", r"\bpreferences?\b", r"\bfonctionnels?\b",
-                            r"\bpréférences?\b", r"\bpersonnalisation\b", r"\bpersonali[sz]ation\b")),
-    ("analytics", _family(r"\bstatistics?\b", r"\banalytics?\b", r"\bperformance\b", r"\bmesure d['’]audience\b",
-                          r"\bstatistiques?\b", r"\baudience\b", r"\banalytiques?\b")),
-    ("marketing", _family(r"\bmarketing\b", r"\badvertising\b", r"\btargeting\b", r"\bpublicit\w*",
-                          r"\bciblage\b", r"\bsocial media\b", r"\bréseaux sociaux\b", r"\bmarketing\b")),
-)
 # What a category description says it does.
 ANALYTICS_WORDS = _family(
     r"\bstatistics?\b", r"\baudience\b", r"\btraffic\b", r"\banaly[sz]e (?:your|the|how)\b[^.\n]{0,20}",
@@ -749,8 +739,12 @@ CATEGORY_MISMATCH = _meta(
 
 
 def purposes_for_label(label: str) -> list[str]:
-    """Standard purposes (necessary|preferences|analytics|marketing) a category label names."""
-    return [purpose for purpose, pattern in CATEGORY_PURPOSES if pattern.search(label)]
+    """Standard purposes (necessary|preferences|analytics|marketing|media) a category label names.
+
+    Delegates to the shared vocabulary (rules/categories.yaml, five languages), so the linter,
+    the importer and the consent engine read labels the same way.
+    """
+    return _vocabulary_purposes(label)
 
 
 _LABEL_LINE = re.compile(r"^(?:[•*\-–]\s*|\d+(?:\.\d+)*\.?\s+)?(?P<label>[^\n:–—.]{2,70}?)\s*(?:[:–—]\s+(?P<body>.+))?$")

@@ -30,7 +30,9 @@ from typing import Any, Callable, Iterable
 
 Report = dict[str, Any]
 
-SCHEMA_MAJOR = "1"
+from .. import SCHEMA_VERSION
+
+SCHEMA_MAJOR = SCHEMA_VERSION.split(".")[0]
 FORMATS = ("json", "html", "csv", "md", "junit", "sarif")
 DEFAULT_FORMATS = ("json", "html", "csv", "md")
 FILENAMES: dict[str, tuple[str, ...]] = {
@@ -103,7 +105,22 @@ def load_report(path: Path | str) -> Report:
     version = str(data["schema_version"])
     if version.split(".")[0] != SCHEMA_MAJOR:
         raise ReportError(f"report schema_version {version} is not supported (this version reads {SCHEMA_MAJOR}.x)")
+    if _version_tuple(version) > _version_tuple(SCHEMA_VERSION):
+        raise ReportError(f"report schema_version {version} was written by a newer cookie-scanner "
+                          f"(this version reads up to {SCHEMA_VERSION})")
+    from .schema import validate_report
+    problems = validate_report(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ReportError(f"invalid report.json: {problems[0]}{more}")
     return data
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in version.split("."))
+    except ValueError:
+        return (10**9,)
 
 
 # --------------------------------------------------------------------------- verdict
