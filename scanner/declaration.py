@@ -1,33 +1,25 @@
 """Site declarations (rules/sites/<site>.yaml): what the site says it does.
 
-Validated on load: unknown keys, bad regular expressions and unknown categories are
-errors naming the file and line (exit 2).
+Validated on load against docs/declaration.schema.json (unknown keys, wrong types, unknown
+purposes), then for what a schema cannot say (bad regular expressions, references to undeclared
+categories): every error names the file and line (exit 2).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from .errors import UsageError
-
+from .paths import schema_path
 from .vocabulary import PURPOSES as STANDARD_PURPOSES, purposes_for_label
 
 TOP_KEYS = {"site", "policy", "categories", "cookies", "storage", "vendors", "consent", "crawl", "notes"}
-SECTION_KEYS = {
-    "site": {"name", "url", "controller", "country"},
-    "policy": {"url", "file", "cookie_policy_url"},
-    "consent": {"cmp", "toggles", "selectors"},
-    "crawl": {"second_page", "urls", "max_pages"},
-}
-CATEGORY_KEYS = {"id", "label", "essential", "purposes", "description", "policy_quote"}
-ITEM_KEYS = {"name", "match", "provider", "category", "duration", "duration_s", "purpose", "domain", "kind"}
-VENDOR_KEYS = {"name", "hosts", "country", "purpose", "category"}
-SELECTOR_KEYS = {"first_layer", "settings_layer", "accept_all", "reject_all", "open_settings", "save_settings",
-                 "reopen", "toggle", "readback", "record"}
 MATCH_KINDS = ("exact", "prefix", "regex")
 
 
@@ -168,19 +160,9 @@ def load_declaration(path: str | Path) -> Declaration:
         raise UsageError(f"{path}: not UTF-8 text") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}:1: a declaration is a mapping with keys {', '.join(sorted(TOP_KEYS))}")
-    _check_keys(path, data, TOP_KEYS, "top level")
-    for section, keys in SECTION_KEYS.items():
-        if isinstance(data.get(section), dict):
-            _check_keys(path, data[section], keys, section)
+    _check_schema(path, data)
     decl = Declaration(path=path, data=_strip(data), sha256=hashlib.sha256(raw).hexdigest())
     for cat in data.get("categories") or []:
-        _check_keys(path, cat, CATEGORY_KEYS, "categories[]")
-        if not cat.get("id"):
-            raise UsageError(f"{path}:{cat['__line__']}: a category needs an id")
-        for purpose in cat.get("purposes") or []:
-            if purpose not in STANDARD_PURPOSES:
-                raise UsageError(f"{path}:{cat['__line__']}: unknown purpose {purpose!r} "
-                                 f"(one of {', '.join(STANDARD_PURPOSES)})")
         category = _strip(cat)
         if not category.get("purposes"):
             # no purposes written: read them from the label (or the id) in five languages
@@ -194,14 +176,11 @@ def load_declaration(path: str | Path) -> Declaration:
         for item in data.get(key) or []:
             target.append(_item(path, item, decl.categories, key))
     for vendor in data.get("vendors") or []:
-        _check_keys(path, vendor, VENDOR_KEYS, "vendors[]")
         if vendor.get("category") is not None and str(vendor["category"]) not in decl.categories:
             raise UsageError(f"{path}:{vendor['__line__']}: unknown category {vendor['category']!r} "
                              f"(declared: {', '.join(decl.categories) or 'none'})")
         decl.vendors.append(_strip(vendor))
     consent = data.get("consent") or {}
-    if isinstance(consent.get("selectors"), dict):
-        _check_keys(path, consent["selectors"], SELECTOR_KEYS, "consent.selectors")
     for cat in (consent.get("toggles") or {}):
         if cat in ("__lines__", "__line__"):
             continue
@@ -211,16 +190,49 @@ def load_declaration(path: str | Path) -> Declaration:
     return decl
 
 
-def _check_keys(path: Path, mapping: dict, allowed: set[str], where: str) -> None:
-    for key, line in (mapping.get("__lines__") or {}).items():
-        if key not in allowed:
-            raise UsageError(f"{path}:{line}: unknown key {key!r} in {where} (allowed: {', '.join(sorted(allowed))})")
+@lru_cache(maxsize=1)
+def _validator():
+    from jsonschema import Draft202012Validator
+    return Draft202012Validator(json.loads(schema_path("declaration.schema.json").read_text(encoding="utf-8")))
+
+
+def _check_schema(path: Path, data: dict) -> None:
+    """docs/declaration.schema.json, with the first error named by file, line and key."""
+    errors = sorted(_validator().iter_errors(_strip(data)), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return
+    error = errors[0]
+    node, line = data, 1
+    for part in error.absolute_path:   # walk the raw YAML (which remembers lines) down the error's path
+        if isinstance(node, dict):
+            line = (node.get("__lines__") or {}).get(part, node.get("__line__", line))
+        node = node[part] if isinstance(node, (dict, list)) else node
+        if isinstance(node, dict):
+            line = node.get("__line__", line)
+    where = _where(error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties") or {})
+        extra = [k for k in (error.instance or {}) if k not in allowed]
+        if isinstance(node, dict):
+            line = (node.get("__lines__") or {}).get(extra[0], line) if extra else line
+        raise UsageError(f"{path}:{line}: unknown key {extra[0]!r} in {where} (allowed: {', '.join(allowed)})")
+    if error.validator == "enum" and "purposes" in error.absolute_path:
+        raise UsageError(f"{path}:{line}: unknown purpose {error.instance!r} (one of {', '.join(STANDARD_PURPOSES)})")
+    if error.validator == "required":
+        raise UsageError(f"{path}:{line}: {where}: {error.message}")
+    raise UsageError(f"{path}:{line}: {where}: {error.message[:200]}")
+
+
+def _where(parts) -> str:
+    text = ""
+    for part in parts:
+        text += "[]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "top level"
 
 
 def _item(path: Path, item: dict, categories: dict, section: str) -> DeclaredItem:
     if not isinstance(item, dict):
         raise UsageError(f"{path}: {section} entries are mappings with a name and a category")
-    _check_keys(path, item, ITEM_KEYS, f"{section}[]")
     line = item["__line__"]
     name = str(item.get("name") or "")
     if not name:

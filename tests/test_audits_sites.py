@@ -102,3 +102,27 @@ def test_reject_as_a_faint_text_link_counts_as_no_reject_option(sites_server):
     assert banner["reject_on_first_layer"] is True and banner["prominence"]["equal"] is False
     finding = [f for f in result["findings"] if f["rule"] == "no-reject-option"][0]
     assert "less prominent" in finding["message"] and "text link" in finding["message"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("categories:\n  - {id: a, label: A}\nvendors:\n  - {name: X, hots: [x.com]}\n", ":4: unknown key 'hots' in vendors[]"),
+    ("consent:\n  selectors: {first_layer: '#b', reject: '#r'}\n", ":2: unknown key 'reject' in consent.selectors"),
+    ("categories:\n  - {id: a, essential: yes please}\n", ":2: categories[].essential: 'yes please' is not of type 'boolean'"),
+    ("categories:\n  - {label: nameless}\n", ":2: categories[]: 'id' is a required property"),
+    ("crawl:\n  max_pages: 0\n", ":2: crawl.max_pages: 0 is less than the minimum of 1"),
+])
+def test_declaration_schema_errors_name_file_line_and_key(tmp_path, text, message):
+    path = tmp_path / "site.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as info:
+        load_declaration(path)
+    assert message in str(info.value), str(info.value)
+
+
+def test_every_shipped_declaration_matches_the_schema():
+    from jsonschema import Draft202012Validator
+    from scanner.paths import schema_path
+    schema = json.loads(schema_path("declaration.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    for path in sorted((TESTS.parent / "rules" / "sites").glob("*.yaml")) + sorted(DECLARATIONS.glob("*.yaml")):
+        load_declaration(path)   # raises on any schema or reference error
