@@ -349,7 +349,7 @@ def _with_banner_categories(scan: Scan, states: list[str], recipe, categories) -
     mapping = scan.mapping if scan.mapping is not None else {}
     mapped = {cmp_id for ids in mapping.values() for cmp_id in ids}
     extra = [c["id"] for c in categories if not c.get("required") and c["id"] not in mapped
-             and f"only:{c['id']}" not in states and c["id"] not in mapping]
+             and consent_states.ONLY_PREFIX + c["id"] not in states and c["id"] not in mapping]
     if not extra:
         return states
     for cmp_id in extra:  # the consent phases read the same dict: in place
@@ -357,7 +357,7 @@ def _with_banner_categories(scan: Scan, states: list[str], recipe, categories) -
     if scan.mapping is None:
         scan.mapping = scan.phase_args["mapping"] = mapping
     withdraw = [s for s in states if s == "withdraw"]
-    return [s for s in states if s != "withdraw"] + [f"only:{c}" for c in extra] + withdraw
+    return [s for s in states if s != "withdraw"] + [consent_states.ONLY_PREFIX + c for c in extra] + withdraw
 
 
 def _record_crawl(scan: Scan, options: ScanOptions, result: dict) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .dom import (click, exists_in_frames, find_by_text, toggle_state, visible_in_frames,
                   wait_hidden, wait_visible)
+from ..consent_states import only_category
 from .recipes import Recipe
 
 STANDARD_OPTIONAL = ("preferences", "analytics", "marketing")
@@ -43,7 +44,7 @@ def expected_choice(mapping: dict[str, list[str]], state: str) -> dict[str, bool
     """CMP purpose id -> wanted value for `state` (accept, reject, withdraw, only:<category>)."""
     wanted: dict[str, bool] = {}
     on = state == "accept"
-    only = state.split(":", 1)[1] if state.startswith("only:") else None
+    only = only_category(state)
     for category, purposes in mapping.items():
         for purpose in purposes:
             value = on or (only == category)
@@ -176,7 +177,7 @@ class ConsentEngine:
                 await self._accept(outcome)
             elif state == "reject":
                 await self._reject(outcome)
-            elif state.startswith("only:"):
+            elif only_category(state) is not None:
                 await self._only(outcome, state)
             elif state == "withdraw":
                 await self._accept(outcome)
