@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urljoin
 
 import click
 
@@ -212,7 +213,8 @@ def _scan_options(f):
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="An earlier report.json: mark findings new/unchanged/gone."),
         click.option("--policy", help="Privacy/cookie policy (file or URL) to lint with the scan."),
-        click.option("--max-pages", type=int, default=50, show_default=True, help="Pages in the crawl (same set in every state)."),
+        click.option("--max-pages", type=int, default=None,
+                     help="Pages in the crawl (same set in every state)  [default: the declaration's crawl.max_pages, else 50]"),
         click.option("--max-depth", type=int, default=5, show_default=True, help="Link depth from the start page."),
         click.option("--include", multiple=True, metavar="GLOB", help="Only crawl paths/URLs matching a glob (repeatable)."),
         click.option("--exclude", multiple=True, metavar="GLOB", help="Never crawl paths/URLs matching a glob (repeatable)."),
@@ -246,11 +248,15 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
     from .declaration import load_declaration
 
     declaration = load_declaration(declaration_path) if declaration_path else None
+    if declaration is not None:  # what the declaration says of the crawl and the policy, unless the options say it
+        max_pages = max_pages or declaration.crawl.get("max_pages")
+        extra_urls = tuple(extra_urls) + tuple(urljoin(url, u) for u in declaration.crawl.get("urls") or [])
+        policy = policy or declaration.policy_source()
     options = ScanOptions(
         url=url, states=_parse_states(states), resolve=tuple(resolve), ignore_https_errors=ignore_https_errors,
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
-        max_pages=max_pages, max_depth=max_depth, include=tuple(include), exclude=tuple(exclude),
+        max_pages=max_pages or 50, max_depth=max_depth, include=tuple(include), exclude=tuple(exclude),
         extra_urls=tuple(extra_urls) + _read_urls_file(urls_file), per_pattern_cap=per_pattern_cap, scope=scope,
         concurrency=concurrency, fast_forward_s=fast_forward_s, deadline_s=deadline_s, allow_private=allow_private,
     )

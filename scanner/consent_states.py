@@ -1,30 +1,59 @@
-"""The consent states, defined once: names, what each means, how it is labelled.
+"""The consent states, defined once: name pattern, label, hint, the proof each needs, what it
+allows, and the audit rules that report what it does not allow.
 
     none       banner unanswered (browsing is not consent)
     reject     "reject all"
     accept     "accept all"
     only:<c>   one optional category accepted, the others refused
     withdraw   accepted, then consent withdrawn
+
+Options, the scan, the one judgement (scanner.judgement), the audits, the matrix and every renderer
+read this module. Adding a state means adding it here and the consent-engine step that reaches it.
 """
 from __future__ import annotations
 
-FIXED = ("none", "reject", "accept", "withdraw")
-# States in which no consent is in force: only exempt items may be present.
-NO_CONSENT = frozenset({"none", "reject", "withdraw"})
-ONLY_PREFIX = "only:"
+import re
+from dataclasses import dataclass
 
-LABELS = {
-    "none": "Before consent",
-    "reject": "Reject all",
-    "accept": "Accept all",
-    "withdraw": "Consent withdrawn",
-}
-HINTS = {
-    "none": "page loaded, banner untouched",
-    "reject": "visitor refused everything",
-    "accept": "visitor accepted everything",
-    "withdraw": "accepted, then withdrew consent",
-}
+ONLY_PREFIX = "only:"
+ALL, NOTHING, ONE = "all", "nothing", "one category"
+
+
+@dataclass(frozen=True)
+class State:
+    name: str              # the state's name; for `only:`, the prefix
+    label: str
+    hint: str
+    proof: str             # what must be shown before the state counts as reached
+    allows: str            # ALL | NOTHING | ONE (the category in the name)
+    when: str              # how findings say it: "{item} before any consent"
+    rules: tuple[str, str, str] | None   # the rule reporting a cookie, a storage entry, a request not allowed
+
+
+STATES: tuple[State, ...] = (
+    State("none", "Before consent", "page loaded, banner untouched", "nothing clicked", NOTHING,
+          "before any consent", ("pre-consent-cookie", "pre-consent-storage", "pre-consent-request")),
+    State("reject", "Reject all", "visitor refused everything",
+          "the consent manager's record reads back every optional category off; the banner stays away on a new visit",
+          NOTHING, "after the visitor rejected all", ("post-reject-cookie", "post-reject-storage", "post-reject-request")),
+    State("accept", "Accept all", "visitor accepted everything",
+          "the record reads back every category on; the banner stays away on a new visit", ALL, "after accepting all", None),
+    State(ONLY_PREFIX, "Only “{category}”", "accepted this category only",
+          "the record reads back exactly that category on; the banner stays away on a new visit", ONE,
+          "with only {category} accepted", ("category-leak",) * 3),
+    State("withdraw", "Consent withdrawn", "accepted, then withdrew consent",
+          "the record reads back every optional category off after reopening the consent manager", NOTHING,
+          "after consent was withdrawn", ("withdrawal-ignored",) * 3),
+)
+_BY_NAME = {s.name: s for s in STATES}
+FIXED = tuple(s.name for s in STATES if s.name != ONLY_PREFIX)
+FIRST = "none"   # the state every scan starts with: discovery, banner detection, the first-layer audits
+NAME_PATTERN = re.compile(r"^(?:none|reject|accept|withdraw|only:[^\s]+)$")
+
+
+def get(state: str) -> State:
+    """The definition a state name belongs to (`only:marketing` -> the `only:` state)."""
+    return _BY_NAME[ONLY_PREFIX if state.startswith(ONLY_PREFIX) else state]
 
 
 def default_states(categories) -> tuple[str, ...]:
@@ -32,12 +61,23 @@ def default_states(categories) -> tuple[str, ...]:
     return ("none", "reject", "accept") + tuple(f"{ONLY_PREFIX}{c}" for c in categories) + ("withdraw",)
 
 
+def with_only_states(states: list[str], categories) -> list[str]:
+    """`states` with one `only:` state per category added before the states that come after them."""
+    names = [f"{ONLY_PREFIX}{c}" for c in categories]
+    tail = [s for s in states if s == "withdraw"]
+    return [s for s in states if s != "withdraw"] + names + tail
+
+
 def is_valid(state: str) -> bool:
-    return state in FIXED or (state.startswith(ONLY_PREFIX) and len(state) > len(ONLY_PREFIX) and " " not in state)
+    return bool(NAME_PATTERN.match(state))
+
+
+def allows(state: str) -> str:
+    return get(state).allows
 
 
 def is_no_consent(state: str) -> bool:
-    return state in NO_CONSENT
+    return get(state).allows == NOTHING
 
 
 def only_category(state: str) -> str | None:
@@ -47,12 +87,19 @@ def only_category(state: str) -> str | None:
 
 def label(state: str, category_label: str | None = None) -> str:
     category = only_category(state)
-    if category is not None:
-        return f"Only “{category_label or category}”"
-    return LABELS.get(state, state)
+    text = get(state).label if (state in _BY_NAME or category is not None) else state
+    return text.format(category=category_label or category or "")
 
 
 def hint(state: str) -> str:
-    if only_category(state) is not None:
-        return "accepted this category only"
-    return HINTS.get(state, "")
+    return get(state).hint if (state in _BY_NAME or only_category(state) is not None) else ""
+
+
+def when(state: str, category_label: str | None = None) -> str:
+    return get(state).when.format(category=category_label or only_category(state) or "")
+
+
+def rule_for(state: str, kind: str) -> str | None:
+    """The rule reporting an item of `kind` (cookie | storage | request) present but not allowed."""
+    rules = get(state).rules
+    return rules[("cookie", "storage", "request").index(kind)] if rules else None

@@ -83,6 +83,29 @@ class Declaration:
     def second_page(self) -> str | None:
         return (self.data.get("crawl") or {}).get("second_page")
 
+    @property
+    def crawl(self) -> dict:
+        return self.data.get("crawl") or {}
+
+    @property
+    def cmp(self) -> str | None:
+        """The consent manager the site says it runs (a recipe id): detection tries it first."""
+        return (self.data.get("consent") or {}).get("cmp")
+
+    def policy_source(self) -> str | None:
+        """The policy to lint with the scan: `policy.url`, else `policy.file` (relative to the
+        declaration's folder, else to the working directory)."""
+        policy = self.data.get("policy") or {}
+        if policy.get("url"):
+            return str(policy["url"])
+        if policy.get("file"):
+            for base in (self.path.parent, Path.cwd()):
+                candidate = base / str(policy["file"])
+                if candidate.is_file():
+                    return str(candidate)
+            return str(policy["file"])
+        return None
+
     def consent_mapping(self) -> dict[str, list[str]] | None:
         toggles = (self.data.get("consent") or {}).get("toggles")
         if not toggles:

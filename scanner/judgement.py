@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .consent_states import is_no_consent, only_category
+from .consent_states import ALL, NOTHING, allows, only_category
 from .vocabulary import OPTIONAL_PURPOSES, purposes_for_label
 
 ALLOWED, NOT_ALLOWED, WARNING, PRESENT = "allowed", "not-allowed", "warning", "present"
@@ -180,13 +180,14 @@ def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
                          "not judged: neither a tracker nor embedded content", judged=False)
     if need.exempt:
         return Judgement(ALLOWED, need.reason)
-    if state == "accept":
+    scope = allows(state)
+    if scope == ALL:
         return Judgement(ALLOWED, "the visitor accepted everything")
-    if state == "withdraw" and item.get("leftover"):
-        # the site cannot delete a third party's cookie; what matters is that it is no longer sent
-        return Judgement(ALLOWED, f"{need.reason}; left in the browser from before the withdrawal, "
-                         "never sent to its owner afterwards")
-    if is_no_consent(state):
+    if item.get("leftover"):
+        # a third party's cookie from an earlier choice, not sent again: the site cannot delete it
+        return Judgement(ALLOWED, f"{need.reason}; left in the browser from an earlier choice, "
+                         "never sent to its owner in this state")
+    if scope == NOTHING:
         return _refused(need, "no consent in force")
     chosen = only_category(state)
     if chosen is not None:

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from playwright.async_api import async_playwright
 
 from . import consent_states
+from .consent_states import FIRST
 from .browser import (Browser, BrowserStartError, ContextSettings, find_chromium, lean_driver,
                       remove_leftover_profiles)
 from .consent import load_recipes
@@ -51,6 +52,8 @@ class Scan:
         self.browser = browser
         self.progress = progress
         self.recipes, generic = load_recipes()
+        if declaration is not None and declaration.cmp:  # the consent manager the site names is tried first
+            self.recipes = tuple(sorted(self.recipes, key=lambda r: r.id != declaration.cmp))
         self.mapping = declaration.consent_mapping() if declaration else None
         self.site_domain = ""
         self.slots = Slots(options.concurrency)
@@ -73,13 +76,13 @@ class Scan:
         """One page visit; a context or browser that dies mid-visit is retried once, then recorded."""
         record, links = None, []
         for attempt in (1, 2):
-            async with self.slots.hold(DISCOVER if state == "none" else VISIT):
+            async with self.slots.hold(DISCOVER if state == FIRST else VISIT):
                 began = time.monotonic()
                 try:
                     record, links = await visit_page(self.browser, url, self.options, site_domain=self.site_domain,
                                                      storage_state=reached.storage_state, seed=reached.recorder,
                                                      inspect=inspect)
-                    if state == "none":
+                    if state == FIRST:
                         self.took[url] = time.monotonic() - began
                     break
                 except asyncio.CancelledError:
@@ -108,7 +111,7 @@ class Scan:
             while next_index < len(self.frontier.pages) or running:
                 while next_index < len(self.frontier.pages) and len(running) < self.options.concurrency * 2:
                     url = self.frontier.pages[next_index]
-                    running[asyncio.ensure_future(self.visit("none", url, reached))] = url
+                    running[asyncio.ensure_future(self.visit(FIRST, url, reached))] = url
                     next_index += 1
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 for task in done:
@@ -274,7 +277,7 @@ def _done_text(scan: Scan) -> str:
 def _collect(scan: Scan, result: dict) -> None:
     """Put the states so far into the result, in the requested order; a state still running
     keeps the pages already visited and is marked interrupted."""
-    order = result["options"]["states"] or ["none"]
+    order = result["options"]["states"] or [FIRST]
     states = []
     for name in order:
         record = scan.records.get(name)
@@ -290,16 +293,16 @@ def _collect(scan: Scan, result: dict) -> None:
 
 
 async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None:
-    progress.start_state("none")
+    progress.start_state(FIRST)
     # When the states are known before the `none` visit (given, or from the declaration's
     # consent mapping), their consent phases start at once, alongside it.
     known = list(options.states) or (list(default_states(scan.mapping)) if scan.mapping else [])
     phases: dict[str, asyncio.Task] = {name: asyncio.ensure_future(scan.reach(name)) for name in known
-                                       if name != "none"}
+                                       if name != FIRST}
     sitemap = asyncio.ensure_future(scan.sitemap_urls())   # needs nothing from `none`: start it now
     tasks: list[asyncio.Task] = [*phases.values(), sitemap]
     try:
-        none = await scan.reach("none")
+        none = await scan.reach(FIRST)
         states = known
         recipe = next((r for r in scan.recipes if r.id == none.record.get("cmp")), None)
         if not states:  # every state the site supports, learned from the `none` visit
@@ -310,7 +313,7 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
             states = _with_banner_categories(scan, states, recipe, (none.record.get("banner") or {}).get("categories"))
         result["options"]["states"] = states
         progress.set_states(states)
-        others = [s for s in states if s != "none"]
+        others = [s for s in states if s != FIRST]
         if not none.record["reached"]:
             for task in tasks:
                 task.cancel()
@@ -356,8 +359,7 @@ def _with_banner_categories(scan: Scan, states: list[str], recipe, categories) -
         mapping[cmp_id] = [cmp_id]
     if scan.mapping is None:
         scan.mapping = scan.phase_args["mapping"] = mapping
-    withdraw = [s for s in states if s == "withdraw"]
-    return [s for s in states if s != "withdraw"] + [consent_states.ONLY_PREFIX + c for c in extra] + withdraw
+    return consent_states.with_only_states(states, extra)
 
 
 def _record_crawl(scan: Scan, options: ScanOptions, result: dict) -> None:

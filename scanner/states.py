@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from .consent import ConsentEngine
+from .consent_states import FIRST
 from .domains import registrable_domain
 from .gather import ContextRecorder, navigate
 from .pages import SCROLL_JS, links_of, tame
@@ -110,11 +111,11 @@ class ConsentPhase:
                                request_urls=lambda: [r["url"] for r in recorder.requests])
         record["banner"] = await engine.detect()
         record["cmp"] = record["banner"].get("cmp")
-        if state == "none" and engine.recipe is not None and engine.recipe.categories:
+        if state == FIRST and engine.recipe is not None and engine.recipe.categories:
             record["banner"]["categories"] = await read_categories(page, engine.recipe)
         await self._screenshot(page, record, state, "banner")
 
-        if state == "none":
+        if state == FIRST:
             # Browsing is not consent: scroll, open a second page, leave the banner alone.
             await page.evaluate(SCROLL_JS)
             second = opts.extra.get("second_page") or pick_second_page(page.url, reached.links)

@@ -126,3 +126,30 @@ def test_every_shipped_declaration_matches_the_schema():
     Draft202012Validator.check_schema(schema)
     for path in sorted((TESTS.parent / "rules" / "sites").glob("*.yaml")) + sorted(DECLARATIONS.glob("*.yaml")):
         load_declaration(path)   # raises on any schema or reference error
+
+
+def test_declaration_crawl_policy_and_cmp_keys_work(sites_server, tmp_path):
+    """crawl.max_pages, crawl.urls, policy.file and consent.cmp are used, not merely accepted."""
+    text = (DECLARATIONS / "tienda.yaml").read_text().replace(
+        "crawl:\n  second_page: /productos\n",
+        "crawl:\n  second_page: /productos\n  max_pages: 2\n  urls: [/politica-de-cookies]\n"
+        "policy:\n  file: ../../sites/www.tienda-ejemplo.es/politica-de-cookies.html\n")
+    path = DECLARATIONS.parent / "declarations" / "_tmp_tienda_keys.yaml"
+    path.write_text(text)
+    try:
+        decl = load_declaration(path)
+        assert decl.cmp == "cookieconsent-v3" and decl.policy_source().endswith("politica-de-cookies.html")
+        out = tmp_path / "out"
+        proc = run_cli("scan", "https://www.tienda-ejemplo.es/", "--declaration", str(path), "--states", "none",
+                       "--resolve", sites_server.resolve_rule(), "--ignore-https-errors", "--out", str(out),
+                       "--no-progress", "--format", "json", "--fail-on", "never")
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads((out / "report.json").read_text())
+    finally:
+        path.unlink()
+    # the forced URL is in the page set, which max_pages bounds (a forced --url counts beyond it)
+    assert "https://www.tienda-ejemplo.es/politica-de-cookies" in report["crawl"]["pages"]
+    assert report["crawl"]["max_pages"] == 2
+    # the policy named by the declaration was linted with the scan
+    assert report["policy"] and report["policy"]["source"].endswith("politica-de-cookies.html")
+    assert report["states"][0]["cmp"] == "cookieconsent-v3"

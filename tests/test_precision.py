@@ -445,3 +445,11 @@ def test_consent_categories_differ_look_alikes(tmp_path):
     assert found(audit(result({}, banner=banner, states=("none",)), untoggled), "consent-categories-differ") == set()
     banner["categories"].append({"id": "video", "label": "Videos", "required": False})
     assert found(audit(result({}, banner=banner, states=("none",)), untoggled), "consent-categories-differ") == {"Videos"}
+
+
+def test_findings_only_from_registered_audits():
+    from scanner.audits.registry import Findings
+    with pytest.raises(ValueError, match="unregistered rule"):
+        Findings().add("made-up-rule", "violation", None, None, {"kind": "cookie", "name": "x"}, "x")
+    with pytest.raises(ValueError, match="unknown severity"):
+        Findings().add("pre-consent-cookie", "fatal", None, None, {"kind": "cookie", "name": "x"}, "x")

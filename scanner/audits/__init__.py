@@ -13,7 +13,7 @@ from .registry import AUDITS, Findings, finding_id
 __all__ = ["AUDITS", "annotate_and_audit", "verdict"]
 
 
-from ..report import verdict  # one definition of the verdict, shared with the renderers
+from .verdict import verdict  # the audits' conclusion; renderers display it
 
 
 def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[dict] | None = None) -> dict:

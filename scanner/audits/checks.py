@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ..classify import default_vendors
+from .. import consent_states
 from ..consent_states import only_category
 from ..durations import format_duration
 from ..judgement import NOT_ALLOWED, WARNING, ConsentModel, judge, law_needs_consent, need_of
@@ -25,24 +26,8 @@ SESSION_NAME = re.compile(
     r"id_token|jwt|login|logged_in|remember_me|remember_token|identity))$")
 CSRF_NAME = re.compile(r"(?i)csrf|xsrf|antiforgery|requestverificationtoken")
 
-# state family -> the rules a consent finding is reported under, per kind of item
-_RULES = {
-    "none": {"cookie": "pre-consent-cookie", "storage": "pre-consent-storage", "request": "pre-consent-request"},
-    "reject": {"cookie": "post-reject-cookie", "storage": "post-reject-storage", "request": "post-reject-request"},
-    "withdraw": dict.fromkeys(("cookie", "storage", "request"), "withdrawal-ignored"),
-    "only": dict.fromkeys(("cookie", "storage", "request"), "category-leak"),
-}
-_WHEN = {
-    "none": "before any consent",
-    "reject": "after the visitor rejected all",
-    "withdraw": "after consent was withdrawn",
-    "only": "with only {label} accepted",
-}
-STATE_RULES = frozenset(r for rules in _RULES.values() for r in rules.values()) | {"third-party-content"}
-
-
-def _family(state: str) -> str:
-    return "only" if only_category(state) is not None else state
+# every rule a state reports items under (scanner.consent_states), and the embedded-content rule
+STATE_RULES = frozenset(r for st in consent_states.STATES for r in st.rules or ()) | {"third-party-content"}
 
 
 def _cookie_subject(c):
@@ -128,16 +113,15 @@ def consent_states_audit(result, declaration, findings):
             if name not in entry[3]:
                 entry[3].append(name)
             continue
-        family = _family(name)
-        label = model.label(only_category(name) or "")
+        category = only_category(name)
         what = _what(kind, item)
-        when = _WHEN[family].format(label=label)
+        when = consent_states.when(name, model.label(category) if category else None)
         if verdict.rule == "embed":
             findings.add("third-party-content", verdict.severity, name, page["url"], subject,
                          f"{what} loaded {when}", _evidence(kind, item, verdict.reason))
             continue
-        findings.add(_RULES[family][kind], verdict.severity, name, page["url"], subject, f"{what} {when}",
-                     _evidence(kind, item, verdict.reason))
+        findings.add(consent_states.rule_for(name, kind), verdict.severity, name, page["url"], subject,
+                     f"{what} {when}", _evidence(kind, item, verdict.reason))
     for kind, item, subject, states, page in unknown.values():
         if declaration is not None and item.get("category_source") not in ("declared", "declared-vendor"):
             continue  # undeclared-cookie / undeclared-storage already ask the site to declare it
@@ -331,7 +315,7 @@ def declared_as_other_kind(result, declaration, findings):
 def categories_differ(result, declaration, findings):
     if declaration is None:
         return
-    none = next((s for s in result["states"] if s["state"] == "none"), None)
+    none = next((s for s in result["states"] if s["state"] == consent_states.FIRST), None)
     offered = ((none or {}).get("banner") or {}).get("categories") or []
     model = ConsentModel.from_report(result)
     toggles = {cmp_id for ids in (declaration.consent_mapping() or {}).values() for cmp_id in ids}
@@ -462,14 +446,14 @@ def third_country(result, declaration, findings):
        "No consent manager or banner was found while the site sets items that need consent.",
        f"Loi Informatique et Libertés art. 82; {CNIL_LD} §24", "Install a consent manager that asks before any tracker.")
 def banner_missing(result, declaration, findings):
-    none = next((s for s in result["states"] if s["state"] == "none" and s.get("reached")), None)
+    none = next((s for s in result["states"] if s["state"] == consent_states.FIRST and s.get("reached")), None)
     if none is None or (none.get("banner") or {}).get("shown"):
         return
     model = ConsentModel.from_report(result)
     offending = [item for state, page, kind, item in observations({"states": [none]})
-                 if judge(kind, item, "none", model).status == NOT_ALLOWED]
+                 if judge(kind, item, consent_states.FIRST, model).status == NOT_ALLOWED]
     if offending:
-        findings.add("banner-missing", "violation", "none", none["pages"][0]["url"], {"kind": "banner", "name": "consent banner"},
+        findings.add("banner-missing", "violation", consent_states.FIRST, none["pages"][0]["url"], {"kind": "banner", "name": "consent banner"},
                      f"no consent banner found, yet {len(offending)} items need consent", {})
 
 
@@ -478,17 +462,17 @@ def banner_missing(result, declaration, findings):
        f"{CNIL_RECO} art. 2.4; EDPB Cookie Banner Taskforce ¶¶8, 13-14; CNIL SAN-2021-023",
        "Put a 'reject all' button next to 'accept all', with the same size and contrast.")
 def no_reject(result, declaration, findings):
-    none = next((s for s in result["states"] if s["state"] == "none" and s.get("reached")), None)
+    none = next((s for s in result["states"] if s["state"] == consent_states.FIRST and s.get("reached")), None)
     banner = (none or {}).get("banner") or {}
     if not (banner.get("shown") and banner.get("accept_on_first_layer")):
         return
     screenshot = next((s["path"] for s in none.get("screenshots") or []), None)
     subject = {"kind": "banner", "name": banner.get("cmp") or "banner"}
     if not banner.get("reject_on_first_layer"):
-        findings.add("no-reject-option", "violation", "none", none["pages"][0]["url"], subject,
+        findings.add("no-reject-option", "violation", consent_states.FIRST, none["pages"][0]["url"], subject,
                      "the first layer offers accept but no reject", {"screenshot": screenshot})
     elif (banner.get("prominence") or {}).get("equal") is False:
-        findings.add("no-reject-option", "violation", "none", none["pages"][0]["url"], subject,
+        findings.add("no-reject-option", "violation", consent_states.FIRST, none["pages"][0]["url"], subject,
                      f"the reject control is less prominent than accept: {banner['prominence']['reason']}",
                      {"screenshot": screenshot, "reason": banner["prominence"]["reason"]})
 

@@ -54,6 +54,10 @@ class Findings:
 
     def add(self, rule: str, severity: str, state: str | None, page: str | None, subject: dict,
             message: str, evidence: dict | None = None) -> None:
+        if not any(a.id == rule for a in AUDITS):
+            raise ValueError(f"finding for unregistered rule {rule!r}: register it with @audit or describe()")
+        if severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {severity!r}")
         fid = finding_id(rule, state, subject)
         existing = self._by_id.get(fid)
         if existing:

@@ -125,26 +125,10 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 # --------------------------------------------------------------------------- verdict
 
+from ..audits.verdict import is_complete, verdict  # noqa: E402  (the audits conclude; renderers display)
+
 def _findings(report: Report) -> list[dict]:
     return [f for f in report.get("findings") or [] if isinstance(f, dict)]
-
-
-def is_complete(report: Report) -> bool:
-    """Complete = the gatherer said so AND every state was reached."""
-    states = [s for s in report.get("states") or [] if isinstance(s, dict)]
-    return bool(report.get("complete")) and all(s.get("reached") for s in states)
-
-
-def verdict(report: Report) -> str:
-    """"incomplete" wins over everything: an incomplete scan never reads as a pass."""
-    if not is_complete(report):
-        return "incomplete"
-    severities = {f.get("severity") for f in _findings(report)}
-    if "violation" in severities:
-        return "violations"
-    if "warning" in severities:
-        return "warnings"
-    return "pass"
 
 
 def _is_new(finding: dict, report: Report) -> bool:
