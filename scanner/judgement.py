@@ -69,8 +69,16 @@ class ConsentModel:
 
     @classmethod
     def from_report(cls, report: dict) -> "ConsentModel":
+        """The declaration's categories, plus those the consent manager offered that it lacks
+        (`banner.categories` of the first state: a label, purposes read from it)."""
         decl = report.get("declaration") or {}
-        return cls({str(c.get("id")): c for c in decl.get("categories") or [] if isinstance(c, dict)})
+        categories = {str(c.get("id")): c for c in decl.get("categories") or [] if isinstance(c, dict)}
+        for state in report.get("states") or []:
+            for offered in ((state or {}).get("banner") or {}).get("categories") or []:
+                if isinstance(offered, dict) and offered.get("id") and str(offered["id"]) not in categories:
+                    categories[str(offered["id"])] = {"id": offered["id"], "label": offered.get("label"),
+                                                      "essential": bool(offered.get("required")), "offered_only": True}
+        return cls(categories)
 
     def label(self, category: str) -> str:
         return str((self.categories.get(category) or {}).get("label") or category)

@@ -317,11 +317,10 @@ def categories_differ(result, declaration, findings):
         return
     none = next((s for s in result["states"] if s["state"] == consent_states.FIRST), None)
     offered = ((none or {}).get("banner") or {}).get("categories") or []
-    model = ConsentModel.from_report(result)
     toggles = {cmp_id for ids in (declaration.consent_mapping() or {}).values() for cmp_id in ids}
     declared_purposes = {p for c in declaration.categories.values() for p in c.get("purposes") or []}
     for category in offered:
-        if category.get("required") or category["id"] in toggles or category["id"] in model.categories:
+        if category.get("required") or category["id"] in toggles or category["id"] in declaration.categories:
             continue
         if not toggles and set(purposes_for_label(category["label"])) & declared_purposes:
             continue  # no toggles given: a declared category with the same purpose covers it

@@ -77,7 +77,7 @@ def _matrix(report: Report) -> list[str]:
         out.append("")
         out.append(f"…and {len(rows) - MAX_MATRIX_ROWS} more rows: see report.html.")
     out.append("")
-    out.append("❌ not allowed in that state · ⚠️ unclassified item before consent · ✅ allowed · "
+    out.append("❌ not allowed in that state · ⚠️ may not be allowed (purpose unknown, or a font / CAPTCHA from its provider) · ✅ allowed · "
                "● contacted, no tracking request · · absent · n/r state not reached")
     return out
 

@@ -75,9 +75,10 @@ def human_duration(seconds: Any, *, session: bool = False) -> str:
 
 
 def category_labels(report: Report) -> dict[str, str]:
-    """Declaration category id -> label ("analytics" -> "Analytics cookies")."""
-    decl = report.get("declaration") or {}
-    return {str(c.get("id")): str(c.get("label") or c.get("id")) for c in decl.get("categories") or []}
+    """Category id -> label ("analytics" -> "Analytics cookies"): the declaration's, and those the
+    consent manager offered that the declaration lacks ("video" -> "Videos")."""
+    model = ConsentModel.from_report(report)
+    return {cid: model.label(cid) for cid in model.categories}
 
 
 def state_label(state: str, report: Report | None = None) -> str:
