@@ -1,6 +1,8 @@
 """The CLI a CI job runs: formats, step summary, baseline gating, diff, re-render, rules list."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import subprocess
@@ -77,3 +79,15 @@ def test_cookie_policy_import_on_the_fly(sites_server, tmp_path):
     assert report["declaration"]["cookies"] and report["declaration"]["path"].endswith("declaration-imported.yaml")
     rules = {f["rule"] for f in report["findings"]}
     assert "declared-not-observed" in rules              # the imported list names cookies this site never sets
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"schema_version": "1.1", "states": "x"}', "invalid report.json: (top level): 'tool' is a required property"),
+    ('{"schema_version": "1.9", "states": []}', "written by a newer cookie-scanner (this version reads up to 1.1)"),
+])
+def test_report_refuses_invalid_or_newer_report_json(tmp_path, content, message):
+    bad = tmp_path / "report.json"
+    bad.write_text(content)
+    proc = run_cli("report", str(bad), "--format", "html", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out" / "report.html").exists()
