@@ -1,12 +1,12 @@
 """The CLI a CI job runs: formats, step summary, baseline gating, diff, re-render, rules list."""
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import TESTS, run_cli
 
