@@ -201,7 +201,7 @@ def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
     if chosen is not None:
         label = model.label(chosen)
         if need.unknown:
-            return Judgement(WARNING, f"{need.reason}; cannot tell whether {label} covers it", "warning", need.rule)
+            return Judgement(WARNING, f"{need.reason}; cannot tell whether {label} covers it", "warning", "unknown")
         if need.category is not None:
             if need.category == chosen:
                 return Judgement(ALLOWED, f"{need.reason}, accepted")
