@@ -60,7 +60,9 @@ class Scan:
         self.discovered = False                 # the page set is final
         self._grown = asyncio.Event()           # set (and replaced) whenever the page set changes
         self.phase_args = dict(recipes=self.recipes, generic=generic, mapping=self.mapping,
-                               custom=declaration.custom_recipe() if declaration else None, out_dir=options.out_dir)
+                               custom=declaration.custom_recipe() if declaration else None, out_dir=options.out_dir,
+                               labels={cid: str(c.get("label") or cid) for cid, c in declaration.categories.items()}
+                               if declaration else None)
         self.frontier = Frontier(start=options.url, max_pages=options.max_pages, max_depth=options.max_depth,
                                  scope=options.scope, include=options.include, exclude=options.exclude,
                                  per_pattern_cap=options.per_pattern_cap)

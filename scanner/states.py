@@ -61,7 +61,8 @@ class Reached:
 
 
 class ConsentPhase:
-    def __init__(self, browser, options, *, site_domain: str, recipes, generic, mapping, custom, out_dir: Path | None):
+    def __init__(self, browser, options, *, site_domain: str, recipes, generic, mapping, custom, out_dir: Path | None,
+                 labels: dict[str, str] | None = None):
         self.browser = browser
         self.options = options
         self.site_domain = site_domain
@@ -70,6 +71,7 @@ class ConsentPhase:
         self.mapping = mapping
         self.custom = custom
         self.out_dir = out_dir
+        self.labels = labels or {}
 
     async def reach(self, state: str) -> Reached:
         record = {"state": state, "reached": False, "error": None, "cmp": None, "method": [],
@@ -108,6 +110,7 @@ class ConsentPhase:
         await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
         reached.links = await links_of(page)
         engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom,
+                               labels=self.labels,
                                request_urls=lambda: [r["url"] for r in recorder.requests])
         record["banner"] = await engine.detect()
         record["cmp"] = record["banner"].get("cmp")
@@ -146,7 +149,8 @@ class ConsentPhase:
 
     async def banner_shown(self, page, recipe) -> bool:
         """Whether the consent banner (of `recipe`, else any banner the generic rules find) is shown."""
-        engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom)
+        engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom,
+                               labels=self.labels)
         engine.recipe = recipe
         return await engine.banner_visible()
 

@@ -147,3 +147,37 @@ def test_none_state_scrolls_and_opens_a_second_page(sites_server):
     pages = result["states"][0]["pages"]
     assert [p["url"] for p in pages] == ["https://www.no-banner.test/", "https://www.no-banner.test/page2.html"]
     assert all(p["status"] == 200 for p in pages)
+
+
+def test_recipes_are_checked_against_their_schema(tmp_path):
+    """A misspelt or misplaced key in rules/cmp/*.yaml is an error naming the file and the line."""
+    import shutil
+
+    from scanner.consent import load_recipes
+    from scanner.errors import UsageError
+    from scanner.paths import rules_dir
+
+    recipes, generic = load_recipes()  # the shipped recipes pass
+    assert recipes and "banner_selectors" in generic and "purpose_keywords" not in generic
+    shutil.copy(rules_dir() / "cmp" / "_generic.yaml", tmp_path / "_generic.yaml")
+    text = (rules_dir() / "cmp" / "klaro.yaml").read_text(encoding="utf-8")
+    line = text.splitlines().index("actions:") + 1
+    bad = text.replace("actions:\n", "withdraw: [{click: '#x'}]\nactions:\n", 1)
+    (tmp_path / "klaro.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(UsageError) as err:
+        load_recipes(tmp_path)
+    assert f"klaro.yaml:{line}: unknown key 'withdraw'" in str(err.value)
+
+    nested = tmp_path / "nested"
+    nested.mkdir()
+    shutil.copy(rules_dir() / "cmp" / "_generic.yaml", nested / "_generic.yaml")
+    (nested / "klaro.yaml").write_text(text.replace("  reject_all:", "  rejectall:", 1), encoding="utf-8")
+    with pytest.raises(UsageError, match=r"klaro\.yaml:\d+: unknown key 'actions\.rejectall'"):
+        load_recipes(nested)
+
+    generic_bad = tmp_path / "generic"
+    generic_bad.mkdir()
+    g = (rules_dir() / "cmp" / "_generic.yaml").read_text(encoding="utf-8")
+    (generic_bad / "_generic.yaml").write_text(g + "\npurpose_keywords: {analytics: [stats]}\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"_generic\.yaml:\d+: unknown key 'purpose_keywords'"):
+        load_recipes(generic_bad)

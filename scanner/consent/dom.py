@@ -80,18 +80,50 @@ def text_pattern(phrases: list[str], exact: bool) -> re.Pattern:
     return re.compile(rf"(?:{alternatives})", re.IGNORECASE)
 
 
-async def find_by_text(page, phrases: list[str], *, within: str | None = None, exclude: list[str] | None = None):
+def banner_scope(selectors: list[str] | None, keywords: list[str] | None) -> tuple[str, "re.Pattern | None"] | None:
+    """A (CSS selector list, keyword pattern) naming the containers of a home-made banner: an
+    element matching one of `selectors` whose text contains one of `keywords`."""
+    selectors = [s.strip() for s in selectors or [] if s and s.strip()]
+    if not selectors:
+        return None
+    words = [k.strip() for k in keywords or [] if k and k.strip()]
+    pattern = re.compile("|".join(re.escape(k) for k in words), re.IGNORECASE) if words else None
+    return ", ".join(selectors), pattern
+
+
+def _scoped(frame, scope):
+    if scope is None:
+        return frame
+    if isinstance(scope, str):
+        return frame.locator(scope)
+    selector, keywords = scope
+    loc = frame.locator(selector)
+    return loc.filter(has_text=keywords) if keywords is not None else loc
+
+
+async def find_by_text(page, phrases: list[str], *, within: str | None = None, exclude: list[str] | None = None,
+                       scopes: list | None = None):
     """A visible button or link whose accessible name matches one of `phrases`
-    (exact phrase first, then containing), searched in every frame."""
+    (exact phrase first, then containing), searched in every frame.
+    `scopes`: where to look, in order (a CSS selector, a banner_scope() pair, or None for the
+    whole page); the first scope with a match wins. Default: `within`, else the whole page."""
     if not phrases:
         return None
+    for scope in (scopes if scopes else [within]):
+        el = await _find_in(page, phrases, scope, exclude)
+        if el is not None:
+            return el
+    return None
+
+
+async def _find_in(page, phrases: list[str], scope, exclude: list[str] | None):
     for exact in (True, False):
         pattern = text_pattern(phrases, exact)
         for frame in list(page.frames):
             try:
-                scope = frame.locator(within) if within else frame
+                base = _scoped(frame, scope)
                 for role in ("button", "link"):
-                    loc = scope.get_by_role(role, name=pattern)
+                    loc = base.get_by_role(role, name=pattern)
                     count = await loc.count()
                     for i in range(min(count, 5)):
                         el = loc.nth(i)

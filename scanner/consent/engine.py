@@ -4,13 +4,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from .dom import (click, exists_in_frames, find_by_text, toggle_state, visible_in_frames,
+import re
+
+from .dom import (banner_scope, click, exists_in_frames, find_by_text, toggle_state, visible_in_frames,
                   wait_hidden, wait_visible)
 from ..consent_states import only_category
+from ..vocabulary import fold, purposes_for_label
 from .recipes import Recipe
 
 STANDARD_OPTIONAL = ("preferences", "analytics", "marketing")
 GENERIC_BANNER = "generic"
+FOOTER = "footer, [role=contentinfo]"
+# What a person sees as a category switch in a home-made settings layer.
+CONTROL_SELECTOR = ("input[type=checkbox], [role=switch], [role=checkbox], [aria-checked], "
+                    "button[aria-pressed], [role=button][aria-pressed]")
 
 
 @dataclass
@@ -56,8 +63,10 @@ class ConsentEngine:
     """Drives one page. `mapping`: site category -> CMP purpose ids (from the declaration)."""
 
     def __init__(self, page, recipes: tuple[Recipe, ...], generic: dict, *, mapping: dict | None = None,
-                 custom: Recipe | None = None, request_urls=None, wait_s: float = 4.0):
+                 custom: Recipe | None = None, request_urls=None, wait_s: float = 4.0,
+                 labels: dict[str, str] | None = None):
         self.page = page
+        self.labels = labels or {}   # site category id -> its label in the declaration
         self.recipes = recipes
         self.generic = generic or {}
         self.custom = custom
@@ -155,16 +164,64 @@ class ConsentEngine:
                 return await visible_in_frames(self.page, step["click"])
         return None
 
+    def _scopes(self) -> list:
+        """Where the generic rules look for a control: inside a visible banner container first
+        (banner_selectors whose text holds one of banner_keywords), then page-wide."""
+        scope = banner_scope(self.generic.get("banner_selectors"), self.generic.get("banner_keywords"))
+        return [scope, None] if scope else [None]
+
+    async def _find(self, action: str, scopes: list | None = None):
+        return await find_by_text(self.page, _phrases(self.generic, action), exclude=_excluded(self.generic, action),
+                                  scopes=scopes or self._scopes())
+
     async def _generic_banner(self) -> dict | None:
-        words = self.generic
-        accept = await find_by_text(self.page, _phrases(words, "accept_all"), exclude=_excluded(words, "accept_all"))
-        reject = await find_by_text(self.page, _phrases(words, "reject_all"), exclude=_excluded(words, "reject_all"))
-        settings = await find_by_text(self.page, _phrases(words, "open_settings"), exclude=_excluded(words, "open_settings"))
-        if accept is None and reject is None:
+        accept = await self._find("accept_all")
+        reject = await self._find("reject_all")
+        close = None
+        if reject is None:
+            close = await self._close_that_rejects()
+        if accept is None and reject is None and close is None:
             return None
-        return {"shown": True, "accept_on_first_layer": accept is not None,
-                "reject_on_first_layer": reject is not None, "settings_on_first_layer": settings is not None,
-                "_accept": accept, "_reject": reject}
+        settings = await self._find("open_settings")
+        info = {"shown": True, "accept_on_first_layer": accept is not None,
+                "reject_on_first_layer": (reject or close) is not None, "settings_on_first_layer": settings is not None,
+                "_accept": accept, "_reject": reject or close}
+        if close is not None:
+            info["reject_is_close"] = True
+        return info
+
+    async def _banner_texts(self) -> list[str]:
+        scope = banner_scope(self.generic.get("banner_selectors"), self.generic.get("banner_keywords"))
+        if scope is None:
+            return []
+        selector, keywords = scope
+        texts = []
+        for frame in list(self.page.frames):
+            try:
+                loc = frame.locator(selector)
+                if keywords is not None:
+                    loc = loc.filter(has_text=keywords)
+                for i in range(min(await loc.count(), 8)):
+                    el = loc.nth(i)
+                    if await el.is_visible():
+                        texts.append(" ".join((await el.inner_text(timeout=1000)).split()))
+            except Exception:
+                continue
+        return texts
+
+    async def _close_that_rejects(self):
+        """The banner's close control, when the banner's own text says closing means refusing."""
+        patterns = [str(p) for p in self.generic.get("close_means_reject") or []]
+        if not patterns or not _phrases(self.generic, "close"):
+            return None
+        scopes = [s for s in self._scopes() if s is not None]
+        close = await self._find("close", scopes) if scopes else None
+        if close is None:
+            return None
+        for text in await self._banner_texts():
+            if any(re.search(p, text, re.IGNORECASE) for p in patterns):
+                return close
+        return None
 
     # ---- acting -----------------------------------------------------------------
     async def apply(self, state: str) -> Outcome:
@@ -224,6 +281,9 @@ class ConsentEngine:
     async def _only(self, outcome: Outcome, state: str) -> None:
         recipe = self.recipe
         category = state.split(":", 1)[1]
+        if recipe is None and self.banner.get("cmp") == GENERIC_BANNER:
+            await self._generic_only(outcome, category)
+            return
         if category not in self.mapping:
             raise ActionFailed(f"category {category!r} has no consent-manager toggle "
                                f"(known: {', '.join(self.mapping) or 'none'})")
@@ -235,11 +295,17 @@ class ConsentEngine:
 
     async def _withdraw(self, outcome: Outcome) -> None:
         recipe = self.recipe
+        if recipe is None and self.banner.get("cmp") == GENERIC_BANNER:
+            await self._generic_withdraw(outcome)
+            return
         if recipe and recipe.has("reopen"):
             await self._run(recipe, "reopen", outcome, required=True)
         elif not await self._generic_click("open_settings", outcome):
             raise ActionFailed("could not reopen the consent manager to withdraw consent")
         await asyncio.sleep(0.3)
+        # the recipe's own withdrawal control in the reopened manager; the read-back then confirms it
+        if recipe and recipe.has("withdraw") and await self._run(recipe, "withdraw", outcome, required=False):
+            return
         off = {p: False for p in self._all_purposes()}
         if recipe and recipe.first_layer and await visible_in_frames(self.page, recipe.first_layer) \
                 and recipe.has("reject_all") and await self._run(recipe, "reject_all", outcome, required=False):
@@ -340,20 +406,169 @@ class ConsentEngine:
         await asyncio.sleep(0.25)
         return True
 
-    async def _generic_click(self, action: str, outcome: Outcome) -> bool:
-        el = await find_by_text(self.page, _phrases(self.generic, action), exclude=_excluded(self.generic, action))
+    async def _generic_click(self, action: str, outcome: Outcome, scopes: list | None = None) -> bool:
+        el = await self._find(action, scopes)
+        if el is None and action == "reject_all":
+            el = await self._close_that_rejects()
+            if el is not None:
+                outcome.method.append("close control: the banner says closing means refusing")
         if el is None:
             return False
-        try:
-            label = (await el.inner_text(timeout=1000)).strip()[:60]
-        except Exception:
-            label = action
-        await click(el)
-        outcome.method.append(f"click text {label!r}")
+        await click_labelled(el, outcome)
         if outcome.cmp is None:
             outcome.cmp = GENERIC_BANNER
         await asyncio.sleep(0.4)
         return True
+
+    # ---- generic settings layer (no recipe) -----------------------------------------
+    def _category_words(self, category: str) -> tuple[set[str], set[str]]:
+        """(names, purposes) that identify `category`'s control: the category id, its label in the
+        declaration, the ids the declaration maps it to, and the standard purposes their words mean."""
+        names = {category, *(self.declared_mapping or {}).get(category, []),
+                 *([self.labels[category]] if self.labels.get(category) else [])}
+        purposes: set[str] = set()
+        for name in names:
+            purposes.update(purposes_for_label(str(name).replace("-", " ").replace("_", " ")))
+        return {fold(n.replace("-", " ").replace("_", " ")) for n in names if n}, purposes - {"necessary"}
+
+    def _control_category(self, info: dict) -> tuple[str | None, list[str]]:
+        """The category (of the mapping, else None) a control belongs to, and its purposes."""
+        purposes = purposes_for_label(info.get("name") or "") or purposes_for_label(info.get("row") or "")
+        text = fold(f"{info.get('name') or ''} {info.get('row') or ''}")
+        for category in (self.declared_mapping or {}):
+            names, wanted = self._category_words(category)
+            if any(re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", text) for n in names if n) \
+                    or wanted & set(purposes):
+                return category, purposes
+        return None, purposes
+
+    async def _controls(self) -> list[tuple[object, dict]]:
+        """The visible category controls, with what a person reads next to them."""
+        found = []
+        for frame in list(self.page.frames):
+            try:
+                loc = frame.locator(CONTROL_SELECTOR)
+                count = min(await loc.count(), 40)
+            except Exception:
+                continue
+            for i in range(count):
+                el = loc.nth(i)
+                try:
+                    info = await el.evaluate(DESCRIBE_CONTROL_JS, CONTROL_SELECTOR)
+                except Exception:
+                    continue
+                if info and info.get("visible"):
+                    found.append((el, info))
+        return found
+
+    async def _set_control(self, el, value: bool) -> bool:
+        if await toggle_state(el) == value:
+            return True
+        await click(el)
+        await asyncio.sleep(0.1)
+        if await toggle_state(el) != value:  # a visually hidden checkbox: its label is what people click
+            try:
+                await el.evaluate("e => { const l = (e.labels && e.labels[0]) || e.closest('label'); if (l) l.click(); }")
+            except Exception:
+                pass
+            await asyncio.sleep(0.1)
+        if await toggle_state(el) != value:
+            try:
+                await el.evaluate("(e, v) => { if ('checked' in e && e.type === 'checkbox') { e.checked = v; "
+                                  "e.dispatchEvent(new Event('input', {bubbles: true})); "
+                                  "e.dispatchEvent(new Event('change', {bubbles: true})); } }", value)
+            except Exception:
+                pass
+        return await toggle_state(el) == value
+
+    async def _generic_toggles(self, outcome: Outcome, wanted_category: str | None) -> str:
+        """Set the visible category controls (on: those of `wanted_category`; off: every other
+        optional one; disabled and necessary-only ones left alone), read each back, and return
+        the read-back as text. ActionFailed when a control cannot be set."""
+        controls = await self._controls()
+        if not controls:
+            raise ActionFailed("the settings layer shows no category control (checkbox, switch) the scanner can read")
+        if wanted_category is not None:
+            names, purposes = self._category_words(wanted_category)
+        else:
+            names, purposes = set(), set()
+        plan = []
+        for el, info in controls:
+            category, control_purposes = self._control_category(info)
+            text = fold(f"{info.get('name') or ''} {info.get('row') or ''}")
+            if info.get("disabled") or (control_purposes == ["necessary"] and category is None):
+                continue
+            if wanted_category is None:
+                on = False
+            elif self.declared_mapping:
+                on = category == wanted_category
+            else:
+                on = bool(purposes & set(control_purposes)) or any(
+                    re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", text) for n in names if n)
+            key = category or (control_purposes[0] if control_purposes else None) \
+                or (info.get("name") or info.get("row") or "control")[:40]
+            plan.append((el, key, on))
+        if wanted_category is not None and not any(on for _, _, on in plan):
+            seen = ", ".join(sorted({k for _, k, _ in plan})) or "none"
+            raise ActionFailed(f"no control in the settings layer for category {wanted_category!r} (controls: {seen})")
+        for el, key, on in plan:
+            before = await toggle_state(el)
+            if not await self._set_control(el, on):
+                raise ActionFailed(f"the control for {key!r} did not switch {'on' if on else 'off'}")
+            if before != on:
+                outcome.method.append(f"toggle {key} {'on' if on else 'off'}")
+        readback = {}
+        for el, key, on in plan:  # read every control again, after all the clicks
+            state = await toggle_state(el)
+            if state != on:
+                raise ActionFailed(f"the control for {key!r} reads {'on' if state else 'off'} after setting it")
+            readback[key] = readback.get(key, False) or bool(state)
+        return ", ".join(f"{k}={'on' if v else 'off'}" for k, v in readback.items())
+
+    async def _generic_save(self, outcome: Outcome) -> None:
+        if not await self._generic_click("save_settings", outcome, [None]):
+            raise ActionFailed("could not find a 'save settings' control in the settings layer")
+
+    async def _generic_only(self, outcome: Outcome, category: str) -> None:
+        if not await self._generic_click("open_settings", outcome):
+            raise ActionFailed("could not find a control opening the banner's settings layer")
+        await asyncio.sleep(0.3)
+        readback = await self._generic_toggles(outcome, category)
+        await self._generic_save(outcome)
+        outcome.verified_by = f"generic: toggles read back {readback} before saving"
+
+    async def _generic_withdraw(self, outcome: Outcome) -> None:
+        """Reopen a home-made banner's consent manager (a persistent 'cookie settings' control,
+        footer first), then refuse: 'reject all' if the reopened layer has it, else every
+        optional control off and save."""
+        reopened = None
+        for scopes, where in (([FOOTER], "footer"), ([None], "page")):
+            el = await self._find("reopen", scopes)
+            if el is not None:
+                reopened = f"reopen: {where} control {await _label(el)!r}"
+                await click(el)
+                break
+        if reopened is None:
+            el = await self._find("open_settings")
+            if el is not None:
+                reopened = f"reopen: settings control {await _label(el)!r}"
+                await click(el)
+        if reopened is None:
+            raise ActionFailed("could not reopen the consent manager: no visible 'cookie settings' link or button")
+        outcome.method.append(reopened)
+        await asyncio.sleep(0.4)
+        reject = await self._find("reject_all")
+        if reject is not None:
+            await click_labelled(reject, outcome)
+            await asyncio.sleep(0.4)
+            outcome.verified_by = "generic: 'reject all' clicked in the reopened consent manager"
+            return
+        if await self._find("save_settings", [None]) is None:  # reopened on a first layer without reject
+            await self._generic_click("open_settings", outcome)
+            await asyncio.sleep(0.3)
+        readback = await self._generic_toggles(outcome, None)
+        await self._generic_save(outcome)
+        outcome.verified_by = f"generic: toggles read back {readback} before saving"
 
     # ---- verification -------------------------------------------------------------
     async def readback(self) -> dict | None:
@@ -401,12 +616,54 @@ class ConsentEngine:
             outcome.verified_by = f"{recipe.id} readback " + ", ".join(
                 f"{p}={str(bool(got.get(p))).lower()}" for p in wanted) if wanted else f"{recipe.id} readback"
             return True
-        outcome.verified_by = "banner hidden after the action (this banner's choice cannot be read back)"
+        if outcome.verified_by:  # the generic settings layer's read-back, taken before saving
+            outcome.verified_by += "; banner hidden after saving"
+        else:
+            outcome.verified_by = "banner hidden after the action (this banner's choice cannot be read back)"
         return True
 
 
 class ActionFailed(Exception):
     pass
+
+
+async def _label(el) -> str:
+    try:
+        text = " ".join((await el.inner_text(timeout=1000)).split())
+        return (text or await el.get_attribute("aria-label", timeout=1000) or "")[:60]
+    except Exception:
+        return ""
+
+
+async def click_labelled(el, outcome: Outcome) -> None:
+    label = await _label(el)
+    await click(el)
+    outcome.method.append(f"click text {label!r}")
+
+
+# One control of a home-made settings layer: is it shown, locked, on; what a person reads for it
+# (its accessible name, else its label, else the text of its row).
+DESCRIBE_CONTROL_JS = """(el, SEL) => {
+  if (el.parentElement && el.parentElement.closest(SEL)) return null;
+  const shown = e => { if (!e) return false; const r = e.getBoundingClientRect(); const cs = getComputedStyle(e);
+                       return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden'; };
+  const text = e => (e ? (e.innerText || e.textContent || '') : '').replace(/\\s+/g, ' ').trim();
+  const label = (el.labels && el.labels.length) ? el.labels[0] : el.closest('label');
+  const root = el.getRootNode();
+  let name = el.getAttribute('aria-label') || '';
+  const by = el.getAttribute('aria-labelledby');
+  if (!name && by) name = by.split(/\\s+/).map(id => text(root.getElementById ? root.getElementById(id) : document.getElementById(id))).join(' ').trim();
+  if (!name && label) name = text(label);
+  if (!name && el.tagName !== 'INPUT') name = text(el);
+  let row = '';
+  for (let a = el.parentElement, n = 0; a && n < 6; a = a.parentElement, n++) {
+    if (a.querySelectorAll(SEL).length > 1) break;
+    row = text(a);
+    if (row) break;
+  }
+  const disabled = !!(el.disabled || el.getAttribute('aria-disabled') === 'true' || el.closest('fieldset[disabled]'));
+  return {name: name.slice(0, 200), row: row.slice(0, 300), disabled, visible: shown(el) || shown(label)};
+}"""
 
 
 # Checks many selectors at once in one frame, light DOM and open shadow roots. A selector the

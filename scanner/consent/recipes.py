@@ -11,7 +11,121 @@ from ..errors import UsageError
 from ..paths import rules_dir
 
 STEP_KINDS = ("click", "js", "wait", "wait_hidden")
-ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "accept_all_js", "reject_all_js")
+ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "withdraw",
+           "accept_all_js", "reject_all_js")
+
+# ---- schema ---------------------------------------------------------------------------
+# Every key a recipe (rules/cmp/<id>.yaml) or the generic vocabulary (_generic.yaml) may hold, and
+# what its value is. A key not listed here is a mistake (a misspelt or misplaced key would be
+# silently ignored otherwise): loading fails with the file and the line.
+#   str / "str?" (string or null) / [str] (list of strings) / list (list of anything) /
+#   "steps" (list of one-key steps, see STEP_KINDS) / {key: schema} (mapping with exactly these keys)
+OPT_STR = "str?"
+RECIPE_SCHEMA: dict = {
+    "id": str,
+    "name": str,
+    "sources": [str],
+    "tested_against": OPT_STR,
+    "detect": {"globals": [str], "selectors": [str], "scripts": [str]},
+    "first_layer": OPT_STR,
+    "settings_layer": OPT_STR,
+    "actions": {action: "steps" for action in ACTIONS},
+    "toggle": {"selector": str, "click": OPT_STR, "click_off": OPT_STR},
+    "purposes": {"preferences": OPT_STR, "analytics": OPT_STR, "marketing": OPT_STR, "media": OPT_STR},
+    "necessary_purpose": OPT_STR,
+    "categories": OPT_STR,
+    "record": {"cookies": list, "storage": list},
+    "readback": OPT_STR,
+}
+GENERIC_ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "close")
+GENERIC_SCHEMA: dict = {
+    "id": str,
+    "name": str,
+    "sources": [str],
+    "tested_against": OPT_STR,
+    "actions": {action: [str] for action in GENERIC_ACTIONS},
+    "exclude_if_contains": {action: [str] for action in GENERIC_ACTIONS},
+    "close_means_reject": [str],
+    "banner_selectors": [str],
+    "banner_keywords": [str],
+}
+REQUIRED = ("id",)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping key (in `__lines__`)."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip(value):
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in ("__lines__", "__line__")}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def _kind(schema) -> str:
+    if isinstance(schema, dict):
+        return "a mapping or null"
+    if isinstance(schema, list):
+        return "a list of strings"
+    return {str: "a string", OPT_STR: "a string or null", list: "a list", "steps": "a list of steps"}[schema]
+
+
+def check_schema(where: str, data, schema, path: str = "", line: int = 1) -> None:
+    """Raise UsageError("<file>:<line>: ...") for the first key or value `schema` does not allow."""
+    if isinstance(schema, dict):
+        if data is None and path:  # an absent section written as `key: null`
+            return
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}:{line}: {path or 'the file'} must be a mapping")
+        lines = data.get("__lines__") or {}
+        for key, value in data.items():
+            if key in ("__lines__", "__line__"):
+                continue
+            at = lines.get(key, data.get("__line__", line))
+            name = f"{path}.{key}" if path else str(key)
+            if key not in schema:
+                allowed = ", ".join(schema)
+                raise UsageError(f"{where}:{at}: unknown key {name!r} (allowed{' in ' + path if path else ''}: {allowed})")
+            check_schema(where, value, schema[key], name, at)
+        return
+    ok = {str: isinstance(data, str), OPT_STR: data is None or isinstance(data, str),
+          list: isinstance(data, list), "steps": isinstance(data, list)}.get(schema) if not isinstance(schema, list) \
+        else isinstance(data, list) and all(isinstance(v, (str, int, float)) for v in data)
+    if not ok:
+        raise UsageError(f"{where}:{line}: {path} must be {_kind(schema)}, got {type(data).__name__}")
+    if schema == "steps":
+        for step in data:
+            if not isinstance(step, dict) or len(_strip(step)) != 1 or next(iter(_strip(step))) not in STEP_KINDS:
+                at = step.get("__line__", line) if isinstance(step, dict) else line
+                raise UsageError(f"{where}:{at}: {path}: each step is one of "
+                                 f"{{{', '.join(STEP_KINDS)}: ...}}, got {_strip(step)!r}")
+
+
+def read_rules_file(path: Path, schema: dict) -> dict:
+    """A recipe or the generic vocabulary, read and checked against its schema."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    check_schema(str(path), data, schema)
+    for key in REQUIRED:
+        if not data.get(key):
+            raise UsageError(f"{path}:1: a recipe needs an `{key}`")
+    return _strip(data)
 
 
 @dataclass(frozen=True)
@@ -75,11 +189,10 @@ def recipe_from_dict(data: dict, source: Path | str = "<recipe>") -> Recipe:
 def _load(directory: str) -> tuple[tuple[Recipe, ...], dict]:
     recipes, generic = [], {}
     for path in sorted(Path(directory).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         if path.stem == "_generic":
-            generic = data
+            generic = read_rules_file(path, GENERIC_SCHEMA)
             continue
-        recipes.append(recipe_from_dict(data, path))
+        recipes.append(recipe_from_dict(read_rules_file(path, RECIPE_SCHEMA), path))
     # A generic IAB TCF recipe matches any CMP exposing __tcfapi: try it after the specific ones.
     recipes.sort(key=lambda r: r.id == "tcf-v2")
     return tuple(recipes), generic
