@@ -74,9 +74,13 @@ async def toggle_state(el) -> bool | None:
 
 
 def text_pattern(phrases: list[str], exact: bool) -> re.Pattern:
-    alternatives = "|".join(re.escape(p.strip()) for p in phrases if p and p.strip())
+    """Accessible-name matcher (rules/cmp/_generic.yaml's header): case-insensitive, any run of
+    whitespace inside a phrase, a trailing "×"/"✓"/arrow glyph ignored in the exact pass; in the
+    contains pass the longest phrases are tried first."""
+    words = sorted({" ".join(p.split()) for p in phrases if p and p.strip()}, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in phrase.split(" ")) for phrase in words)
     if exact:
-        return re.compile(rf"^\s*(?:{alternatives})\s*[.!]?\s*$", re.IGNORECASE)
+        return re.compile(rf"^\s*(?:{alternatives})\s*[.!]?\s*[×✕✓✔→›»]?\s*$", re.IGNORECASE)
     return re.compile(rf"(?:{alternatives})", re.IGNORECASE)
 
 
