@@ -1,13 +1,25 @@
-// Hand-written consent banner: the choice is kept in a first-party cookie by this script,
-// and the trackers (_ga for analytics, _fbp for marketing) are written only when allowed.
+// Hand-written consent banner shared by the home-made test sites (no consent library). Each site's
+// markup is its own (language, controls, where the reopen control sits); the script element says
+// where the choice is kept and how the banner behaves:
+//   data-key        name of the record (cookie or localStorage key)
+//   data-store      "cookie" (a first-party cookie) or "local" (localStorage)
+//   data-reopen     "first" (the reopen control shows the first layer) or "settings" (the settings layer)
+//   data-preticked  a category switched on before any choice (a dark pattern some banners have)
+// The trackers (_ga for analytics, _fbp for marketing) are written only when allowed, and deleted
+// when refused.
 (function () {
-  var KEY = 'cookie_choice';
+  var cfg = document.currentScript.dataset;
+  var KEY = cfg.key;
   function read() {
+    if (cfg.store === 'local') {
+      try { return JSON.parse(localStorage.getItem(KEY)); } catch (e) { return null; }
+    }
     var m = document.cookie.match(new RegExp('(?:^|; )' + KEY + '=([^;]*)'));
     try { return m ? JSON.parse(decodeURIComponent(m[1])) : null; } catch (e) { return null; }
   }
   function write(choice) {
-    document.cookie = KEY + '=' + encodeURIComponent(JSON.stringify(choice)) + '; max-age=15552000; path=/; SameSite=Lax';
+    if (cfg.store === 'local') localStorage.setItem(KEY, JSON.stringify(choice));
+    else document.cookie = KEY + '=' + encodeURIComponent(JSON.stringify(choice)) + '; max-age=15552000; path=/; SameSite=Lax';
   }
   function trackers(choice) {
     if (!choice) return;
@@ -24,9 +36,10 @@
   function setOn(el, on) { if (el.getAttribute('role') === 'switch') el.setAttribute('aria-checked', on ? 'true' : 'false'); else el.checked = on; }
   function choose(choice) { write(choice); trackers(choice); banner.hidden = true; }
   function show(settings) {
-    var c = read() || {analytics: false, marketing: false};
-    setOn(control('cb-analytics'), !!c.analytics);
-    setOn(control('cb-marketing'), !!c.marketing);
+    var saved = read();
+    var c = saved || {analytics: false, marketing: false};
+    setOn(control('cb-analytics'), !!c.analytics || (!saved && cfg.preticked === 'analytics'));
+    setOn(control('cb-marketing'), !!c.marketing || (!saved && cfg.preticked === 'marketing'));
     banner.hidden = false;
     first.hidden = !!settings;
     layer.hidden = !settings;
@@ -41,7 +54,7 @@
   control('cb-save').onclick = function () {
     choose({analytics: isOn(control('cb-analytics')), marketing: isOn(control('cb-marketing'))});
   };
-  control('cb-reopen').onclick = function (e) { e.preventDefault(); show(false); };
+  control('cb-reopen').onclick = function (e) { e.preventDefault(); show(cfg.reopen === 'settings'); };
   var saved = read();
   if (saved) trackers(saved); else show(false);
 })();
