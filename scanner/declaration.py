@@ -18,31 +18,14 @@ import yaml
 from .errors import UsageError
 from .paths import schema_path
 from .vocabulary import PURPOSES as STANDARD_PURPOSES, purposes_for_label
+from .yaml_lines import LineLoader, strip_lines
 
 TOP_KEYS = {"site", "policy", "categories", "cookies", "storage", "vendors", "consent", "crawl", "notes"}
 MATCH_KINDS = ("exact", "prefix", "regex")
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping key."""
-
-
-def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _strip(value):
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in ("__lines__", "__line__")}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
+_Loader = LineLoader
+_strip = strip_lines
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import yaml
 
 from ..errors import UsageError
 from ..paths import rules_dir
+from ..yaml_lines import LineLoader, strip_lines
 
 STEP_KINDS = ("click", "js", "wait", "wait_hidden")
 ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "withdraw",
@@ -52,26 +53,8 @@ GENERIC_SCHEMA: dict = {
 REQUIRED = ("id",)
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping key (in `__lines__`)."""
-
-
-def _construct_mapping(loader, node, deep=False):
-    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-    mapping["__lines__"] = {k.value: k.start_mark.line + 1 for k, _ in node.value if hasattr(k, "value")}
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _strip(value):
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if k not in ("__lines__", "__line__")}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
+_Loader = LineLoader
+_strip = strip_lines
 
 
 def _kind(schema) -> str:
