@@ -1,10 +1,12 @@
 """Shared fixtures: local HTTPS sites on 127.0.0.1 reached under real host names."""
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,25 @@ def demo_full(demo_server, tmp_path_factory) -> dict:
                           ignore_https_errors=True, out_dir=tmp_path_factory.mktemp("demo-full"))
     return scan(options, declaration=load_declaration(rules_dir() / "sites" / "micropep.yaml"),
                 policy_findings=lint_policy(text, source=origin))
+
+
+@pytest.fixture
+def without_recipes(monkeypatch):
+    """No recipe at all: only the generic rules can drive the banner. Times each consent phase."""
+    scan_module = importlib.import_module("scanner.scan")
+    states_module = importlib.import_module("scanner.states")
+    from scanner.consent import load_recipes
+    _, generic = load_recipes()
+    monkeypatch.setattr(scan_module, "load_recipes", lambda: ((), generic))
+    timings: dict[str, float] = {}
+    original = states_module.ConsentPhase.reach
+
+    async def timed(self, state):
+        began = time.monotonic()
+        try:
+            return await original(self, state)
+        finally:
+            timings[state] = round(time.monotonic() - began, 2)
+
+    monkeypatch.setattr(states_module.ConsentPhase, "reach", timed)
+    return timings

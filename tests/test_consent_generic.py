@@ -3,9 +3,6 @@
 "Cookie settings" link as the only way back to the consent manager."""
 from __future__ import annotations
 
-import importlib
-import time
-
 import pytest
 
 from conftest import scan_site
@@ -27,28 +24,6 @@ TIMINGS: dict[str, dict[str, float]] = {}
 
 def cookie_names(state: dict, page: int = 0) -> set[str]:
     return {c["name"] for c in state["pages"][page]["cookies"] if c.get("stored", True)}
-
-
-@pytest.fixture
-def without_recipes(monkeypatch):
-    """No recipe at all: only the generic rules can drive the banner. Times each consent phase."""
-    scan_module = importlib.import_module("scanner.scan")
-    states_module = importlib.import_module("scanner.states")
-    from scanner.consent import load_recipes
-    _, generic = load_recipes()
-    monkeypatch.setattr(scan_module, "load_recipes", lambda: ((), generic))
-    timings: dict[str, float] = {}
-    original = states_module.ConsentPhase.reach
-
-    async def timed(self, state):
-        began = time.monotonic()
-        try:
-            return await original(self, state)
-        finally:
-            timings[state] = round(time.monotonic() - began, 2)
-
-    monkeypatch.setattr(states_module.ConsentPhase, "reach", timed)
-    return timings
 
 
 @pytest.mark.parametrize("host", sorted(SITES))
