@@ -30,21 +30,65 @@ class State:
     rules: tuple[str, str, str] | None   # the rule reporting a cookie, a storage entry, a request not allowed
 
 
+_PERSIST = "; the banner stays away on a new visit"
+_PROOF = ("the consent manager's record (a recipe's read-back) or the TC string says {what}; without either, "
+          "a first-party cookie or storage entry written or changed by the click (the candidate record){also}")
+
 STATES: tuple[State, ...] = (
     State("none", "Before consent", "page loaded, banner untouched", "nothing clicked", NOTHING,
           "before any consent", ("pre-consent-cookie", "pre-consent-storage", "pre-consent-request")),
     State("reject", "Reject all", "visitor refused everything",
-          "the consent manager's record reads back every optional category off; the banner stays away on a new visit",
+          _PROOF.format(what="every optional category is off", also="") + _PERSIST,
           NOTHING, "after the visitor rejected all", ("post-reject-cookie", "post-reject-storage", "post-reject-request")),
     State("accept", "Accept all", "visitor accepted everything",
-          "the record reads back every category on; the banner stays away on a new visit", ALL, "after accepting all", None),
+          _PROOF.format(what="every category is on", also="") + _PERSIST, ALL, "after accepting all", None),
     State(ONLY_PREFIX, "Only “{category}”", "accepted this category only",
-          "the record reads back exactly that category on; the banner stays away on a new visit", ONE,
+          _PROOF.format(what="exactly that category is on",
+                        also=", with every toggle of the settings layer read back before saving") + _PERSIST, ONE,
           "with only {category} accepted", ("category-leak",) * 3),
     State("withdraw", "Consent withdrawn", "accepted, then withdrew consent",
-          "the record reads back every optional category off after reopening the consent manager", NOTHING,
-          "after consent was withdrawn", ("withdrawal-ignored",) * 3),
+          _PROOF.format(what="every optional category is off after reopening the consent manager", also="") + _PERSIST,
+          NOTHING, "after consent was withdrawn", ("withdrawal-ignored",) * 3),
 )
+
+# What proved a state (report.json states[].proof.by), as the reports say it.
+PROOF_KINDS = {
+    "nothing-clicked": "nothing clicked",
+    "cmp-record": "the consent manager's record",
+    "tc-string": "the IAB TC string",
+    "stored-choice": "the choice the click stored",
+    "toggles-readback": "read-back of the toggles",
+}
+
+
+def proof_text(proof: dict | None) -> str:
+    """"the consent manager's record and a persistent choice", for a state's `proof`."""
+    if not proof:
+        return ""
+    parts = [PROOF_KINDS.get(str(k), str(k)) for k in proof.get("by") or []]
+    if proof.get("persistent") is True:
+        parts.append("a persistent choice (no banner on a new visit)")
+    elif proof.get("persistent") is False:
+        parts.append("NOT persistent (the banner came back on a new visit)")
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def proof_details(proof: dict | None) -> list[str]:
+    """The evidence behind `proof_text`: the candidate record, the decoded TC string."""
+    out = []
+    record = (proof or {}).get("record")
+    if isinstance(record, dict):
+        verb = "written" if record.get("change") == "added" else "changed"
+        out.append(f"record of the choice: {record.get('type')} {str(record.get('name'))!r} on "
+                   f"{record.get('where')} ({verb} by the click)")
+    tc = (proof or {}).get("tc_string")
+    if isinstance(tc, dict) and tc.get("summary"):
+        out.append(str(tc["summary"]))
+    return out
+
+
 _BY_NAME = {s.name: s for s in STATES}
 FIXED = tuple(s.name for s in STATES if s.name != ONLY_PREFIX)
 FIRST = "none"   # the state every scan starts with: discovery, banner detection, the first-layer audits

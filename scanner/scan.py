@@ -198,10 +198,14 @@ class Scan:
                 if any(banner_back):
                     record.update(reached=False, pages=[],
                                   error="the banner re-appears on a new visit: the choice was not stored")
+                    if record.get("proof"):
+                        record["proof"]["persistent"] = False
                 elif reached.recheck:  # passed, or could not run because the start page visit failed
                     checked = ("banner stays away on a new visit" if banner_back
                                else "not checked on a new visit (the start page visit failed)")
                     record["verified_by"] = "; ".join(filter(None, [record.get("verified_by"), checked]))
+                    if record.get("proof"):
+                        record["proof"]["persistent"] = True if banner_back else None
         finally:
             for task in visits.values():  # deadline or interruption: stop the visits still running
                 task.cancel()

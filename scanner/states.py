@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .consent import ConsentEngine
 from .consent_states import FIRST
+from .classify.known_cookies import default_generic_names, default_known_cookies
 from .domains import registrable_domain
 from .gather import ContextRecorder, navigate
 from .pages import SCROLL_JS, links_of, tame
@@ -50,6 +51,14 @@ async def read_categories(page, recipe) -> list[dict] | None:
     return out
 
 
+def known_tracker(name: str, host: str) -> bool:
+    """A cookie or storage name the knowledge base knows as needing consent on `host` (a row
+    that names its platform's domains counts elsewhere only for a name that is not generic):
+    never taken for the record of the visitor's choice."""
+    row = default_known_cookies().lookup_for(name, host=host, generic=default_generic_names())
+    return row is not None and row.category != "necessary"
+
+
 @dataclass
 class Reached:
     record: dict                       # the state's entry in report.json, pages still empty
@@ -75,7 +84,7 @@ class ConsentPhase:
 
     async def reach(self, state: str) -> Reached:
         record = {"state": state, "reached": False, "error": None, "cmp": None, "method": [],
-                  "verified_by": None, "banner": None, "screenshots": [], "pages": []}
+                  "verified_by": None, "proof": None, "banner": None, "screenshots": [], "pages": []}
         reached = Reached(record, None, None, [])
         context = await self.browser.new_context()
         try:
@@ -110,7 +119,7 @@ class ConsentPhase:
         await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
         reached.links = await links_of(page)
         engine = ConsentEngine(page, self.recipes, self.generic, mapping=self.mapping, custom=self.custom,
-                               labels=self.labels,
+                               labels=self.labels, site_domain=self.site_domain, is_tracker=known_tracker,
                                request_urls=lambda: [r["url"] for r in recorder.requests])
         record["banner"] = await engine.detect()
         record["cmp"] = record["banner"].get("cmp")
@@ -131,12 +140,13 @@ class ConsentPhase:
                     record["method"].append(f"second page {second}")
             record["reached"] = True
             record["verified_by"] = "nothing clicked"
+            record["proof"] = {"by": ["nothing-clicked"]}
             reached.storage_state = await context.storage_state()
             return
 
         outcome = await engine.apply(state)
         record.update(cmp=outcome.cmp, method=outcome.method, verified_by=outcome.verified_by,
-                      error=outcome.error, reached=outcome.reached)
+                      error=outcome.error, reached=outcome.reached, proof=outcome.proof or None)
         record["banner"] = engine.banner
         await self._screenshot(page, record, state, "after")
         if not outcome.reached:

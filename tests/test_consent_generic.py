@@ -1,6 +1,8 @@
-"""Home-made banners no recipe knows: every consent state reached through the generic rules
-(rules/cmp/_generic.yaml), in German, Spanish, with role="switch" toggles, and with a footer
-"Cookie settings" link as the only way back to the consent manager."""
+"""Banners no recipe knows: every consent state reached through the generic rules
+(rules/cmp/_generic.yaml) and proved by what the click stored, in the five languages, with
+role="switch" toggles, a footer "Cookie settings" link as the only way back, and where banners
+really live: a cross-origin iframe, an open shadow root, a modal <dialog>, injected late, shown
+on the first scroll, hidden from automated browsers, an IAB TCF consent manager."""
 from __future__ import annotations
 
 import pytest
@@ -13,11 +15,22 @@ ALLOWED = {  # state -> trackers the visitor's choice allows
     "only:analytics": {"_ga"}, "only:marketing": {"_fbp"}, "withdraw": set(),
 }
 SITES = {
-    # host: (locale, text expected in the withdraw method: the control that reopened the manager)
-    "www.einwilligung.test": ("de-DE", "reopen: page control 'Cookie-Einstellungen'"),
-    "www.consentimiento.test": ("es-ES", "reopen: footer control 'Configuración de cookies'"),
-    "www.switch-banner.test": ("en-US", "reopen: page control 'Privacy settings'"),
-    "www.footer-reopen.test": ("en-US", "reopen: footer control 'Cookie settings'"),
+    # host: (locale, text expected in the withdraw method: the control that reopened the manager,
+    #        the record of the choice: (type, name))
+    "www.einwilligung.test": ("de-DE", "reopen: page control 'Cookie-Einstellungen'", ("cookie", "einwilligung")),
+    "www.consentimiento.test": ("es-ES", "reopen: footer control 'Configuración de cookies'",
+                                ("localStorage", "consentimiento")),
+    "www.switch-banner.test": ("en-US", "reopen: page control 'Privacy settings'", ("localStorage", "privacy-choice")),
+    "www.footer-reopen.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
+    # Italian banner in a cross-origin iframe; the page keeps the choice it posts
+    "www.frame-cmp.test": ("it-IT", "reopen: footer control 'Impostazioni cookie'", ("cookie", "scelta_cookie")),
+    "www.shadow-cmp.test": ("en-US", "reopen: footer control 'Cookie preferences'", ("localStorage", "consent_prefs")),
+    "www.dialogue.test": ("fr-FR", "reopen: footer control 'Gestion des cookies'", ("cookie", "choix_cookies")),
+    "www.late-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
+    "www.scroll-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
+    "www.bot-shy.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
+    # the IAB's own @iabtcf/core + cmpapi: the TC string is the record, read through __tcfapi
+    "www.tcf-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "euconsent-v2")),
 }
 TIMINGS: dict[str, dict[str, float]] = {}
 
@@ -28,7 +41,7 @@ def cookie_names(state: dict, page: int = 0) -> set[str]:
 
 @pytest.mark.parametrize("host", sorted(SITES))
 def test_every_state_on_a_home_made_banner(sites_server, without_recipes, host):
-    locale, reopened_by = SITES[host]
+    locale, reopened_by, (record_type, record_name) = SITES[host]
     result = scan_site(sites_server, f"https://{host}/", states=STATES, locale=locale, max_pages=2)
     TIMINGS[host] = dict(without_recipes)
     print(f"\n{host} consent phase seconds: {without_recipes}")
@@ -40,17 +53,60 @@ def test_every_state_on_a_home_made_banner(sites_server, without_recipes, host):
         for page in range(len(state["pages"])):
             assert cookie_names(state, page) & {"_ga", "_fbp"} == ALLOWED[name], (host, name, page, state["method"])
     assert states["none"]["verified_by"] == "nothing clicked"
-    for name in ("reject", "accept"):
-        assert states[name]["verified_by"].startswith("banner hidden after the action"), states[name]["verified_by"]
-    assert "generic: toggles read back analytics=on, marketing=off before saving" in states["only:analytics"]["verified_by"]
-    assert "generic: toggles read back analytics=off, marketing=on before saving" in states["only:marketing"]["verified_by"]
-    assert states["withdraw"]["verified_by"].startswith("generic: ")
-    assert any(reopened_by in m for m in states["withdraw"]["method"]), states["withdraw"]["method"]
-    for name in STATES[1:]:  # the choice survived a new visit: no banner on the first page visit
+    assert states["none"]["proof"]["by"] == ["nothing-clicked"]
+    for name in STATES[1:]:
+        proof = states[name]["proof"]
+        # proved by what the click stored, and the choice survived a new visit
+        assert "stored-choice" in proof["by"], (name, proof)
+        assert (proof["record"]["type"], proof["record"]["name"]) == (record_type, record_name), (name, proof)
+        assert proof["persistent"] is True, (name, proof)
         assert states[name]["verified_by"].endswith("banner stays away on a new visit"), (name, states[name]["verified_by"])
+        assert ("tc-string" in proof["by"]) is (host == "www.tcf-banner.test"), (name, proof)
+    assert states["withdraw"]["proof"]["record"]["change"] == "changed"
+    for name in ("only:analytics", "only:marketing"):
+        assert "toggles-readback" in states[name]["proof"]["by"]
+    assert "toggles read back analytics=on, marketing=off before saving" in states["only:analytics"]["verified_by"]
+    assert "toggles read back analytics=off, marketing=on before saving" in states["only:marketing"]["verified_by"]
+    assert any(reopened_by in m for m in states["withdraw"]["method"]), states["withdraw"]["method"]
     assert result["complete"] is True
     assert not [f for f in result["findings"]
                 if f["rule"].startswith(("post-reject", "pre-consent", "withdrawal-ignored", "category-leak"))]
+    # the record of the choice is the consent manager's, exempt: no "unknown purpose" about it
+    records = [c for s in result["states"] for p in s["pages"] for c in p["cookies"] + p["storage"]
+               if (c.get("name") or c.get("key")) == record_name]
+    assert records and all(c["category_source"] == "cmp-record" for c in records), records[:1]
+    assert not [f for f in result["findings"] if f["rule"] in ("unknown-purpose", "miscategorized-cookie")
+                and record_name in str(f.get("subject") or "") + str(f.get("message"))]
+
+
+def test_banner_shown_late_or_on_scroll_says_when_it_appeared(sites_server, without_recipes):
+    late = scan_site(sites_server, "https://www.late-banner.test/", states=("none",), max_pages=1)
+    assert late["states"][0]["banner"]["shown"] is True
+    assert late["states"][0]["banner"]["appeared"].startswith("late: ")
+    scrolled = scan_site(sites_server, "https://www.scroll-banner.test/", states=("none",), max_pages=1)
+    assert scrolled["states"][0]["banner"]["appeared"] == "after the first scroll"
+
+
+def test_tc_string_that_contradicts_the_click_is_not_a_reached_state(sites_server, without_recipes):
+    """/sloppy.html's "Reject all" still records consent to purpose 1: the decoded TC string
+    shows it, and the state is not reached, with the reason."""
+    result = scan_site(sites_server, "https://www.tcf-banner.test/sloppy.html", states=("none", "reject"), max_pages=1)
+    reject = {s["state"]: s for s in result["states"]}["reject"]
+    assert reject["reached"] is False
+    assert reject["error"] == "verification failed: the TC string still grants consent to purpose(s) 1 for state reject"
+    assert reject["proof"]["tc_string"]["purpose_consents"] == [1]
+    assert reject["proof"]["tc_string"]["vendor_consents"] == [755]
+    assert result["complete"] is False
+
+
+def test_banner_that_stores_nothing_is_not_a_reached_state(sites_server, without_recipes):
+    """The buttons only hide the banner: no record, no read-back, no TC string: no proof."""
+    result = scan_site(sites_server, "https://www.amnesia.test/", states=("none", "reject", "accept"), max_pages=1)
+    states = {s["state"]: s for s in result["states"]}
+    for name in ("reject", "accept"):
+        assert states[name]["reached"] is False
+        assert states[name]["error"].startswith("no proof of the choice: the banner went away, but nothing was stored")
+    assert result["complete"] is False
 
 
 def test_close_control_is_reject_only_when_the_banner_says_so(sites_server, without_recipes):

@@ -28,7 +28,9 @@ BEACON_TYPES = {"ping", "image", "xhr", "fetch", "beacon", "other", "document", 
 STANDARD = ("necessary",) + OPTIONAL_PURPOSES
 
 
-def _record_matcher(recipes) -> callable:
+def _record_matcher(recipes, candidates: set[tuple[str, str]] = frozenset()) -> callable:
+    """name -> is it the consent manager's record: a recipe's record cookies and storage keys, and
+    the candidate records the scan identified ((kind, name), kind "cookie" or "storage")."""
     names, patterns, keys = set(), [], set()
     for recipe in recipes:
         for entry in recipe.record_cookies:
@@ -37,6 +39,8 @@ def _record_matcher(recipes) -> callable:
             elif isinstance(entry, str):
                 names.add(entry)
         keys.update(k for k in recipe.record_storage if isinstance(k, str))
+    names.update(name for kind, name in candidates if kind == "cookie")
+    keys.update(name for kind, name in candidates if kind == "storage")
 
     def is_record(name: str, storage: bool = False) -> bool:
         if storage:
@@ -45,9 +49,34 @@ def _record_matcher(recipes) -> callable:
     return is_record
 
 
+def candidate_records(result: dict, known, vendors) -> set[tuple[str, str]]:
+    """The records of the visitor's choice the consent engine found by what a click stored
+    (states[].proof.record), trusted as the consent manager's record only when the knowledge base
+    does not know the name as needing consent, and when a refusal (reject, withdraw) wrote or
+    changed it, or its name says it is about consent: a tracker written by an "accept" click is
+    never taken for the record."""
+    from ..consent.proof import CONSENT_WORDS
+    from ..consent_states import is_no_consent
+    found: dict[tuple[str, str], bool] = {}
+    for state in result.get("states") or []:
+        record = (state.get("proof") or {}).get("record")
+        if not state.get("reached") or not isinstance(record, dict) or not isinstance(record.get("name"), str):
+            continue
+        kind = "cookie" if record.get("type") == "cookie" else "storage"
+        host = host_of(str(record.get("where") or "")) or str(record.get("where") or "")
+        row = known.lookup_for(record["name"], host=host, vendors=vendors, generic=default_generic_names())
+        if row is not None and row.category != "necessary":
+            continue
+        key = (kind, record["name"])
+        refusal = state.get("state") == "withdraw" or is_no_consent(str(state.get("state")))
+        found[key] = found.get(key, False) or refusal or bool(CONSENT_WORDS.search(record["name"]))
+    return {key for key, trusted in found.items() if trusted}
+
+
 def classify_result(result: dict, *, declaration, known, vendors, recipes) -> None:
     """Annotate the result in place."""
-    context = _Context(declaration, known, vendors, _record_matcher(recipes))
+    context = _Context(declaration, known, vendors,
+                       _record_matcher(recipes, candidate_records(result, known, vendors)))
     for state in result["states"]:
         for page in state.get("pages") or []:
             contacted = {r.get("host") or "" for r in page.get("requests") or []}

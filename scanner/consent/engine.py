@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-
 import re
+import time
+from dataclasses import dataclass, field
 
 from .dom import (banner_scope, click, exists_in_frames, find_by_text, toggle_state, visible_in_frames,
                   wait_hidden, wait_visible)
 from ..consent_states import only_category
 from ..vocabulary import fold, purposes_for_label
 from .recipes import Recipe
+from . import proof as proofs
+from . import tcf, tcf_check
 
 STANDARD_OPTIONAL = ("preferences", "analytics", "marketing")
 GENERIC_BANNER = "generic"
@@ -27,6 +29,7 @@ class Outcome:
     method: list[str] = field(default_factory=list)
     verified_by: str | None = None
     error: str | None = None
+    proof: dict = field(default_factory=dict)   # what proves the state (report.json states[].proof)
 
 
 def optional_categories(mapping: dict[str, list[str]]) -> list[str]:
@@ -64,8 +67,11 @@ class ConsentEngine:
 
     def __init__(self, page, recipes: tuple[Recipe, ...], generic: dict, *, mapping: dict | None = None,
                  custom: Recipe | None = None, request_urls=None, wait_s: float = 4.0,
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, site_domain: str | None = None,
+                 is_tracker=None):
         self.page = page
+        self.site_domain = site_domain
+        self.is_tracker = is_tracker   # (name, host) -> known as needing consent: never the record of a choice
         self.labels = labels or {}   # site category id -> its label in the declaration
         self.recipes = recipes
         self.generic = generic or {}
@@ -84,14 +90,45 @@ class ConsentEngine:
 
     # ---- detection --------------------------------------------------------------
     async def detect(self) -> dict:
-        """Find the consent manager and whether its first layer is shown."""
-        recipe = self.custom if self.custom else await self._detect_recipe()
+        """Find the consent manager and whether its first layer is shown. A banner that is not
+        there yet is waited for (`wait_s`; injected after a timer), then looked for again after
+        the visitor's first scroll (banners that wait for one)."""
+        began = time.monotonic()
+        info = await self._detect_once(wait=True)
+        if info["shown"]:
+            return info
+        for scroll, wait_s in ((False, self.wait_s), (True, min(self.wait_s, 2.0))):
+            if scroll:
+                await self._scroll()
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                info = await self._detect_once(wait=False)
+                if info["shown"]:
+                    info["appeared"] = ("after the first scroll" if scroll
+                                        else f"late: {time.monotonic() - began:.1f} s after the page settled")
+                    return info
+        return info
+
+    async def _scroll(self) -> None:
+        try:
+            await asyncio.wait_for(self.page.evaluate("window.scrollBy(0, Math.max(400, window.innerHeight))"), 3)
+        except Exception:
+            pass
+
+    async def _detect_once(self, *, wait: bool) -> dict:
+        if self.custom:
+            recipe = self.custom
+        elif wait or self.recipe is None:
+            recipe = await self._detect_recipe(attempts=2 if wait else 1)
+        else:
+            recipe = self.recipe
         self.recipe = recipe
         info = {"detected": recipe is not None, "cmp": recipe.id if recipe else None, "shown": False,
                 "accept_on_first_layer": False, "reject_on_first_layer": False}
         accept = reject = None
         if recipe is not None and recipe.first_layer:
-            shown = await wait_visible(self.page, recipe.first_layer, self.wait_s)
+            shown = await wait_visible(self.page, recipe.first_layer, self.wait_s if wait else 0)
             info["shown"] = shown is not None
             if shown is not None:
                 accept = await self._step_element(recipe, "accept_all")
@@ -111,8 +148,10 @@ class ConsentEngine:
         self.banner = info
         return info
 
-    async def _detect_recipe(self) -> Recipe | None:
-        for attempt in range(2):
+    async def _detect_recipe(self, attempts: int = 2) -> Recipe | None:
+        if not self.recipes:
+            return None
+        for attempt in range(attempts):
             urls = [u.lower() for u in self.request_urls()]
             probe = await self._probe()
             for recipe in self.recipes:
@@ -122,7 +161,7 @@ class ConsentEngine:
             for recipe in self.recipes:
                 if await self._matches(recipe, urls, probe):
                     return recipe
-            if attempt == 0:
+            if attempt + 1 < attempts:
                 await asyncio.sleep(min(self.wait_s, 1.5))
         return None
 
@@ -229,6 +268,7 @@ class ConsentEngine:
         if not self.banner.get("detected"):
             outcome.error = "no consent banner or consent manager found"
             return outcome
+        before = await proofs.snapshot(self.page)
         try:
             if state == "accept":
                 await self._accept(outcome)
@@ -238,10 +278,12 @@ class ConsentEngine:
                 await self._only(outcome, state)
             elif state == "withdraw":
                 await self._accept(outcome)
-                if await self._verify(outcome, "accept"):
+                if await self._verify(outcome, "accept", before):
                     await self.reload(outcome)
+                    outcome.verified_by, outcome.proof = None, {}
+                    before = await proofs.snapshot(self.page)
                     await self._withdraw(outcome)
-                    outcome.reached = await self._verify(outcome, "reject")
+                    outcome.reached = await self._verify(outcome, "withdraw", before)
                 return outcome
             else:
                 outcome.error = f"unknown state {state}"
@@ -249,7 +291,7 @@ class ConsentEngine:
         except ActionFailed as exc:
             outcome.error = str(exc)
             return outcome
-        outcome.reached = await self._verify(outcome, state)
+        outcome.reached = await self._verify(outcome, state, before)
         return outcome
 
     async def reload(self, outcome: Outcome) -> None:
@@ -529,13 +571,72 @@ class ConsentEngine:
         if not await self._generic_click("save_settings", outcome, [None]):
             raise ActionFailed("could not find a 'save settings' control in the settings layer")
 
-    async def _generic_only(self, outcome: Outcome, category: str) -> None:
-        if not await self._generic_click("open_settings", outcome):
+    async def _here_link(self):
+        """A "Here" link in a sentence about cookie settings ("Here you can make detailed
+        settings"): _generic.yaml settings_link."""
+        spec = self.generic.get("settings_link") or {}
+        words = [str(w) for w in spec.get("words") or []]
+        sentences = [re.compile(str(p), re.IGNORECASE) for p in spec.get("sentence") or []]
+        keywords = [str(k).lower() for k in self.generic.get("banner_keywords") or []]
+        if not words or not sentences:
+            return None
+        name = re.compile(r"^\s*(?:" + "|".join(re.escape(w) for w in words) + r")\s*[.:!›»→]*\s*$", re.IGNORECASE)
+        for frame in list(self.page.frames):
+            try:
+                loc = frame.get_by_role("link", name=name)
+                for i in range(min(await loc.count(), 5)):
+                    el = loc.nth(i)
+                    if not await el.is_visible():
+                        continue
+                    around = await el.evaluate(SENTENCE_JS)
+                    low = around.lower()
+                    if any(p.search(around) for p in sentences) and any(k in low for k in keywords):
+                        return el
+            except Exception:
+                continue
+        return None
+
+    async def _open_settings_layer(self, outcome: Outcome) -> None:
+        """Open the settings layer of a banner no recipe knows: its own settings control inside
+        the banner container, else a "Here" link in a sentence about settings, else a settings
+        control anywhere on the page; the next candidate is tried when a click shows no category
+        control (a footer link that only reopens the first layer)."""
+        tried = []
+        for _ in range(3):
+            scoped = [s for s in self._scopes() if s is not None]
+            candidates = [("banner", lambda: self._find("open_settings", scoped) if scoped else _none()),
+                          ("here", self._here_link),
+                          ("page", lambda: self._find("open_settings", [None]))]
+            el = None
+            for where, finder in candidates:
+                el = await finder()
+                if el is not None and await _label(el) + where not in tried:
+                    break
+                el = None
+            if el is None:
+                break
+            tried.append(await _label(el) + where)
+            await click_labelled(el, outcome)
+            if await self._wait_controls():
+                return
+        if not tried:
             raise ActionFailed("could not find a control opening the banner's settings layer")
-        await asyncio.sleep(0.3)
+        raise ActionFailed("the settings layer shows no category control (checkbox, switch) the scanner can read")
+
+    async def _wait_controls(self, timeout_s: float = 2.5) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            await asyncio.sleep(0.3)
+            if await self._controls():
+                return True
+            if time.monotonic() >= deadline:
+                return False
+
+    async def _generic_only(self, outcome: Outcome, category: str) -> None:
+        await self._open_settings_layer(outcome)
         readback = await self._generic_toggles(outcome, category)
         await self._generic_save(outcome)
-        outcome.verified_by = f"generic: toggles read back {readback} before saving"
+        outcome.verified_by = f"toggles read back {readback} before saving"
 
     async def _generic_withdraw(self, outcome: Outcome) -> None:
         """Reopen a home-made banner's consent manager (a persistent 'cookie settings' control,
@@ -556,19 +657,38 @@ class ConsentEngine:
         if reopened is None:
             raise ActionFailed("could not reopen the consent manager: no visible 'cookie settings' link or button")
         outcome.method.append(reopened)
-        await asyncio.sleep(0.4)
-        reject = await self._find("reject_all")
+        reject = await self._wait_reopened()
+        if reject is None:
+            reject = await self._find("reject_all")
         if reject is not None:
             await click_labelled(reject, outcome)
             await asyncio.sleep(0.4)
-            outcome.verified_by = "generic: 'reject all' clicked in the reopened consent manager"
+            if await self.banner_visible():  # a settings layer's "decline all" only unticks: save
+                save = await self._find("save_settings", [None])
+                if save is not None:
+                    await click_labelled(save, outcome)
+                    await asyncio.sleep(0.4)
             return
-        if await self._find("save_settings", [None]) is None:  # reopened on a first layer without reject
-            await self._generic_click("open_settings", outcome)
-            await asyncio.sleep(0.3)
+        if not await self._controls():  # reopened on a first layer without reject
+            try:
+                await self._open_settings_layer(outcome)
+            except ActionFailed:
+                raise ActionFailed("the reopened consent manager shows neither 'reject all' nor a settings layer") from None
         readback = await self._generic_toggles(outcome, None)
         await self._generic_save(outcome)
-        outcome.verified_by = f"generic: toggles read back {readback} before saving"
+        outcome.verified_by = f"toggles read back {readback} before saving"
+
+    async def _wait_reopened(self):
+        """After a reopen click: wait (up to `wait_s`; a banner in an iframe has to load) until the
+        reopened consent manager shows a 'reject all' control (returned) or a settings layer."""
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            await asyncio.sleep(0.3)
+            reject = await self._find("reject_all")
+            if reject is not None:
+                return reject
+            if await self._find("save_settings", [None]) is not None or time.monotonic() >= deadline:
+                return None
 
     # ---- verification -------------------------------------------------------------
     async def readback(self) -> dict | None:
@@ -587,8 +707,24 @@ class ConsentEngine:
             return await visible_in_frames(self.page, recipe.first_layer) is not None
         return bool(await self._generic_banner())
 
-    async def _verify(self, outcome: Outcome, state: str) -> bool:
-        """The banner is gone, and the consent manager's record holds exactly the intended choice."""
+    async def tc_data(self) -> dict | None:
+        """The IAB TCF TC string the page's __tcfapi reports (decoded), None without one."""
+        try:
+            raw = await self.page.evaluate(TC_STRING_JS)
+        except Exception:
+            return None
+        if not isinstance(raw, dict) or not isinstance(raw.get("tcString"), str) or not raw["tcString"]:
+            return None
+        try:
+            decoded = tcf.decode(raw["tcString"])
+        except tcf.TCStringError as exc:
+            return {"error": str(exc)[:200]}
+        return decoded
+
+    async def _verify(self, outcome: Outcome, state: str, before: dict) -> bool:
+        """The banner is gone, and the choice is proved: by the consent manager's record (a
+        recipe's read-back), by the IAB TC string, else by what the click stored (the candidate
+        record) together with the settings layer's read-back. No proof at all: not reached."""
         recipe = self.recipe
         if recipe is not None and recipe.first_layer:
             if not await wait_hidden(self.page, recipe.first_layer, 3.0):
@@ -597,6 +733,8 @@ class ConsentEngine:
         elif await self.banner_visible():
             outcome.error = "the banner is still shown after the action: the choice was not taken"
             return False
+        proof = outcome.proof
+        proof.setdefault("by", [])
         wanted = expected_choice(self.mapping, "reject" if state == "withdraw" else state)
         got = None
         for _ in range(10):
@@ -604,6 +742,18 @@ class ConsentEngine:
             if got is not None:
                 break
             await asyncio.sleep(0.2)
+        tc = await self.tc_data()
+        if tc is not None:
+            if "error" in tc:
+                outcome.error = f"the TC string reported by __tcfapi cannot be read: {tc['error']}"
+                return False
+            category = only_category(state)
+            problem = tcf_check.contradiction(tc, state, self._category_words(category)[1] if category else None)
+            proof["tc_string"] = tcf_check.brief(tc, tcf.summary(tc))
+            if problem:
+                outcome.error = f"verification failed: the TC string {problem} for state {state}"
+                return False
+            proof["by"].append("tc-string")
         if recipe is not None and recipe.readback:
             if got is None:
                 outcome.error = f"the consent manager ({recipe.id}) reports no stored choice after the action"
@@ -615,16 +765,45 @@ class ConsentEngine:
                 return False
             outcome.verified_by = f"{recipe.id} readback " + ", ".join(
                 f"{p}={str(bool(got.get(p))).lower()}" for p in wanted) if wanted else f"{recipe.id} readback"
+            proof["by"].insert(0, "cmp-record")
+            if "tc-string" in proof["by"]:
+                outcome.verified_by += f"; {tcf.summary(tc)}"
             return True
+        record = proofs.candidate_record(proofs.changes(before, await proofs.snapshot(self.page)),
+                                         self.site_domain, self.is_tracker)
+        parts = []
+        if "tc-string" in proof["by"]:
+            parts.append(tcf.summary(tc))
+        if record is not None:
+            proof["record"] = record
+            proof["by"].append("stored-choice")
+            parts.append(f"choice stored: {proofs.describe(record)}")
         if outcome.verified_by:  # the generic settings layer's read-back, taken before saving
-            outcome.verified_by += "; banner hidden after saving"
-        else:
-            outcome.verified_by = "banner hidden after the action (this banner's choice cannot be read back)"
+            proof["by"].append("toggles-readback")
+            parts.insert(0, outcome.verified_by)
+        if not proof["by"]:
+            outcome.error = ("no proof of the choice: the banner went away, but nothing was stored in cookies "
+                             "or web storage and no consent record could be read")
+            return False
+        parts.append("banner hidden after the action")
+        outcome.verified_by = "; ".join(parts)
         return True
 
 
 class ActionFailed(Exception):
     pass
+
+
+async def _none():
+    return None
+
+
+# The sentence around a link: its parent's text (its grandparent's when the parent holds little
+# more than the link), cut.
+SENTENCE_JS = """el => { const text = e => ((e && e.textContent) || '').replace(/\\s+/g, ' ').trim();
+  let b = el.parentElement;
+  if (b && text(b).length < text(el).length + 30 && b.parentElement && b.parentElement !== document.body) b = b.parentElement;
+  return text(b || el).slice(0, 600); }"""
 
 
 async def _label(el) -> str:
@@ -747,3 +926,17 @@ def _phrases(words: dict, action: str) -> list[str]:
 
 def _excluded(words: dict, action: str) -> list[str]:
     return [str(p).lower() for p in ((words or {}).get("exclude_if_contains") or {}).get(action) or []]
+
+
+# The TC string of an IAB TCF v2 consent manager, through its standard API (getTCData).
+TC_STRING_JS = """() => new Promise((resolve) => {
+  if (typeof window.__tcfapi !== 'function') { resolve(null); return; }
+  const timer = setTimeout(() => resolve(null), 3000);
+  try {
+    window.__tcfapi('getTCData', 2, (tc, ok) => {
+      clearTimeout(timer);
+      resolve(ok && tc && typeof tc.tcString === 'string' ? {tcString: tc.tcString.slice(0, 20000),
+                                                            eventStatus: String(tc.eventStatus || '')} : null);
+    });
+  } catch (e) { clearTimeout(timer); resolve(null); }
+})"""

@@ -49,6 +49,7 @@ GENERIC_SCHEMA: dict = {
     "close_means_reject": [str],
     "banner_selectors": [str],
     "banner_keywords": [str],
+    "settings_link": {"words": [str], "sentence": [str]},
 }
 REQUIRED = ("id",)
 

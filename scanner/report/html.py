@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import is_complete, verdict
+from ..consent_states import proof_details, proof_text
 from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
                      host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
                      state_label, states_in_order, storage_items)
@@ -156,6 +157,8 @@ class StateView:
     cmp: str | None
     method: list[str]
     verified_by: str | None
+    proof: str
+    proof_detail: list[str]
     screenshots: list[Evidence]
     pages: list[PageView]
 
@@ -247,7 +250,8 @@ def _state_views(report: Report) -> list[StateView]:
                  for p in s.get("pages") or []]
         views.append(StateView(name, state_label(name, report), state_hint(name), bool(s.get("reached")),
                                s.get("error"), s.get("cmp"), [_s(m) for m in s.get("method") or []],
-                               s.get("verified_by"), shots, pages))
+                               s.get("verified_by"), proof_text(s.get("proof")), proof_details(s.get("proof")),
+                               shots, pages))
     return views
 
 

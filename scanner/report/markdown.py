@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ..consent_states import proof_details, proof_text
 from . import verdict as compute_verdict
 from .matrix import Report, build_matrix, severity_counts, sorted_findings, state_label
 
@@ -106,6 +107,13 @@ def render_markdown(report: Report) -> str:
         mark = "✅" if s.get("reached") else "❌ **not reached**"
         states.append(f"{md_escape(state_label(str(s.get('state')), report))} {mark}")
     lines.append(f"- States: {' · '.join(states) if states else 'none'}")
+    proved = [(s, proof_text(s.get("proof"))) for s in report.get("states") or [] if s.get("reached")]
+    if any(text for _, text in proved):
+        lines += ["", "### How each state was proved", ""]
+        for s, text in proved:
+            details = "; ".join(proof_details(s.get("proof")))
+            lines.append(f"- **{md_escape(s.get('state'))}**: {md_escape(text or 'no proof recorded', 300)}"
+                         + (f" \({md_escape(details, 300)}\)" if details else ""))
     unreached = [s for s in report.get("states") or [] if not s.get("reached")]
     if unreached or report.get("incomplete_reasons"):
         lines += ["", "### Not tested", ""]
