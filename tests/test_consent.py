@@ -181,3 +181,19 @@ def test_recipes_are_checked_against_their_schema(tmp_path):
     (generic_bad / "_generic.yaml").write_text(g + "\npurpose_keywords: {analytics: [stats]}\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"_generic\.yaml:\d+: unknown key 'purpose_keywords'"):
         load_recipes(generic_bad)
+
+
+def test_every_key_of_the_generic_recipe_is_read_by_the_engine():
+    """A key _generic.yaml may hold but the engine never reads would be a silent no-op: every
+    schema key and every action is named where the engine reads it."""
+    import inspect
+
+    from scanner.consent import engine
+    from scanner.consent.recipes import GENERIC_ACTIONS, GENERIC_SCHEMA
+
+    source = inspect.getsource(engine)
+    documentation = {"id", "name", "sources", "tested_against", "actions"}
+    for key in set(GENERIC_SCHEMA) - documentation:
+        assert f'"{key}"' in source, f"_generic.yaml key {key!r} is never read by the consent engine"
+    for action in GENERIC_ACTIONS:
+        assert f'"{action}"' in source, f"_generic.yaml action {action!r} is never used by the consent engine"

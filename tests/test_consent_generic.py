@@ -2,7 +2,8 @@
 (rules/cmp/_generic.yaml) and proved by what the click stored, in the five languages, with
 role="switch" toggles, a footer "Cookie settings" link as the only way back, and where banners
 really live: a cross-origin iframe, an open shadow root, a modal <dialog>, injected late, shown
-on the first scroll, hidden from automated browsers, an IAB TCF consent manager."""
+on the first scroll, hidden from automated browsers, an IAB TCF consent manager, and a way back
+to the choice found only on the cookie policy page."""
 from __future__ import annotations
 
 import pytest
@@ -29,6 +30,9 @@ SITES = {
     "www.late-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
     "www.scroll-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
     "www.bot-shy.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "cookie_choice")),
+    # the only way back to the choice is a button on the cookie policy page
+    "www.policy-reopen.test": ("en-US", "reopen: 'Change my choices' on the cookie policy page (link 'Cookie policy'",
+                               ("cookie", "cookie_choice")),
     # the IAB's own @iabtcf/core + cmpapi: the TC string is the record, read through __tcfapi
     "www.tcf-banner.test": ("en-US", "reopen: footer control 'Cookie settings'", ("cookie", "euconsent-v2")),
 }
@@ -116,6 +120,11 @@ def test_close_control_is_reject_only_when_the_banner_says_so(sites_server, with
     assert states["none"]["banner"].get("reject_is_close") is True
     assert any("closing means refusing" in m for m in states["reject"]["method"])
     assert states["reject"]["reached"] and not cookie_names(states["reject"]) & {"_ga", "_fbp"}
+    # the × is far smaller than "Accept all": the finding says the close control is the only refusal
+    prominence = [f for f in result["findings"] if f["rule"] == "no-reject-option"]
+    assert len(prominence) == 1, prominence
+    assert prominence[0]["message"].startswith("the only way to refuse is the banner's close control (×)")
+    assert "close control is" in prominence[0]["message"] and "of the accept control's area" in prominence[0]["message"]
 
 
 def test_close_control_without_such_a_sentence_is_not_reject(sites_server, without_recipes):

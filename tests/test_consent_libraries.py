@@ -53,6 +53,10 @@ def test_every_state_on_a_consent_library(sites_server, without_recipes, host):
             problems.append((name, "cmp", state["cmp"]))
         if not state["verified_by"]:
             problems.append((name, "verified_by empty", state["method"]))
+        proof = state.get("proof") or {}
+        if name != "none" and not ({"stored-choice", "cmp-record", "tc-string"} & set(proof.get("by") or [])
+                                   and proof.get("persistent") is True):
+            problems.append((name, "no stored, persistent proof", proof))
         if not state["pages"]:
             problems.append((name, "no page recorded"))
         for page in range(len(state["pages"])):

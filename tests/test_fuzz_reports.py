@@ -148,9 +148,30 @@ def fill(report: dict, texts: list[str], urls: list[str], offset: int) -> dict:
     return report
 
 
+def with_failed_page(report: dict) -> dict:
+    """The demo scan as if its last page had failed in the last state: a page error and the incomplete
+    reason that quotes it (worded as scanner/result.py words it), two more site strings to fuzz."""
+    state = report["states"][-1]
+    page = state["pages"][-1]
+    page["error"] = "net::ERR_CONNECTION_RESET"
+    report["complete"] = False
+    report["incomplete_reasons"] = [f"state {state['state']}: page {page['url']} failed: {page['error']}"]
+    return report
+
+
 @pytest.fixture(scope="module")
 def base_report() -> dict:
-    return load_report(FIXTURE)
+    """A real scan of the demo site (complete), made incomplete by one failed page. Only the first two
+    pages of each state and one finding per rule and state are kept: the rest add rows to render,
+    not kinds of site string."""
+    report = load_report(FIXTURE)
+    for state in report["states"]:
+        state["pages"] = state["pages"][:2]
+    kept: dict[tuple, dict] = {}
+    for finding in report["findings"]:
+        kept.setdefault((finding["rule"], finding["state"]), finding)
+    report["findings"] = list(kept.values())
+    return with_failed_page(report)
 
 
 @pytest.fixture(scope="module")
@@ -334,6 +355,11 @@ def test_slots_cover_the_site_strings(base_report):
     kinds = Counter(kind for _, _, kind in slots(copy.deepcopy(base_report)))
     assert kinds["reason"] >= 1
     assert kinds["text"] > 100 and kinds["url"] > 100, kinds
+    report = copy.deepcopy(base_report)
+    pages = [p for s in report["states"] for p in s["pages"]]
+    # every kind of item the scan records is there to carry hostile strings
+    assert all(any(p[kind] for p in pages) for kind in ("cookies", "storage", "requests"))
+    assert any(r["redirect_chain"] for p in pages for r in p["requests"])
 
 
 # 40 examples keep the suite fast; FUZZ_EXAMPLES=1000 for a longer hunt. No example database in the repo.

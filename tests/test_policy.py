@@ -60,69 +60,7 @@ def test_policy_rules_metadata_is_complete_and_unique():
         assert expected in ids
 
 
-# --- rules/policy-lint.yaml: the linter's patterns and rule metadata are data ----------------
-
-def _lint_rules_file() -> Path:
-    from scanner.paths import rules_dir
-    return rules_dir() / "policy-lint.yaml"
-
-
-def test_policy_rules_come_from_the_rules_file():
-    from scanner.policy.lint import load_tables
-
-    doc = yaml.safe_load(_lint_rules_file().read_text(encoding="utf-8"))
-    assert [r["id"] for r in POLICY_RULES] == list(doc["rules"])
-    for rule in POLICY_RULES:
-        written = doc["rules"][rule["id"]]
-        assert {k: written[k] for k in rule if k != "id"} == {k: v for k, v in rule.items() if k != "id"}
-    tables = load_tables(_lint_rules_file())
-    assert tables.dpo.search("Contact our Délégué à la protection des données")
-    assert tables.legal_form.search("Example SAS") and not tables.legal_form.search("sas")  # case-sensitive
-    assert tables.link_or_instruction.search("https://example.org/cookies")      # url added by the loader
-    assert tables.named_organisations.search("HubSpot") and tables.named_organisations.search("Exemple SA")
-    assert set(tables.rights) == {"access", "rectification", "erasure", "restriction", "portability", "objection"}
-
-
-@pytest.mark.parametrize("old, new, expected", [
-    pytest.param("      withdraw_hint:\n        - '\\bwithdraw\\w*\\b'\n        - '\\bretir\\w*\\b'\n", "",
-                 "rules.policy-no-withdrawal.patterns: missing key 'withdraw_hint'", id="missing-table"),
-    pytest.param("    legal_source: GDPR art. 12(1) (concise, intelligible, clear and plain language)\n", "",
-                 "rules.policy-drafting: missing key 'legal_source'", id="missing-metadata"),
-    pytest.param("  policy-drafting:\n", "  policy-drafting-old:\n", "rules: missing key 'policy-drafting'",
-                 id="missing-rule"),
-    pytest.param("    severity: info\n", "    severity: info\n    owner: legal\n",
-                 "rules.policy-drafting: unknown key 'owner'", id="unknown-metadata"),
-    pytest.param("      either_or:\n", "      either_nor:\n        - '\\bni\\b'\n      either_or:\n",
-                 "rules.policy-empty-contact.patterns: unknown key 'either_nor'", id="unknown-table"),
-    pytest.param("        - '\\bDPO\\b'\n", "        - '\\bDPO(\\b'\n",
-                 "rules.policy-no-dpo-contact.patterns.dpo[0]: bad regular expression", id="bad-regex"),
-    pytest.param("        Stripe: '\\bstripe\\b'\n", "        Stripe: '\\bstripe[\\b'\n",
-                 "rules.policy-undisclosed-transfer.patterns.non_eea_vendors.Stripe: bad regular expression",
-                 id="bad-vendor-regex"),
-    # a pattern that matches empty text would let a rule pass on any policy
-    pytest.param("        - '\\bDPO\\b'\n", "        - '(?:\\bDPO\\b)?'\n",
-                 "rules.policy-no-dpo-contact.patterns.dpo[0]: regular expression", id="regex-matches-empty"),
-    pytest.param("    flags: [IGNORECASE]\n    patterns:\n      - '\\b\\d{5}\\b'",
-                 "    flags: [IGNORECASE, VERBOSE]\n    patterns:\n      - '\\b\\d{5}\\b'", "channels.postal.flags",
-                 id="unknown-flag"),
-    pytest.param("    severity: info\n", "    severity: minor\n", "rules.policy-drafting.severity: expected one of",
-                 id="bad-severity"),
-    pytest.param("        wesite: website\n", "        wesite: website\n        wesite: web site\n",
-                 "key 'wesite' given twice", id="duplicate-key"),
-])
-def test_policy_rules_file_is_checked_when_loaded(tmp_path, old, new, expected):
-    from scanner.errors import UsageError
-    from scanner.policy.lint import load_tables
-
-    text = _lint_rules_file().read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    broken = tmp_path / "policy-lint.yaml"
-    broken.write_text(text.replace(old, new), encoding="utf-8")
-    with pytest.raises(UsageError) as err:
-        load_tables(broken)
-    message = str(err.value)
-    assert message.startswith(f"{broken}:") and "policy-lint.yaml" in message
-    assert expected in message, message
+# --- rules/policy-lint/: the linter's patterns and rule metadata are data: tests/test_policy_lint_files.py
 
 
 # --- Micropep policy (the defects found by hand) --------------------------------------------

@@ -471,9 +471,14 @@ def no_reject(result, declaration, findings):
         findings.add("no-reject-option", "violation", consent_states.FIRST, none["pages"][0]["url"], subject,
                      "the first layer offers accept but no reject", {"screenshot": screenshot})
     elif (banner.get("prominence") or {}).get("equal") is False:
+        reason = banner["prominence"]["reason"]
+        if banner.get("reject_is_close"):  # the banner says closing refuses: the × is the only refusal
+            message = (f"the only way to refuse is the banner's close control (×), which the banner says means "
+                       f"refusing, and it is less prominent than accept: {reason.replace('reject control', 'close control')}")
+        else:
+            message = f"the reject control is less prominent than accept: {reason}"
         findings.add("no-reject-option", "violation", consent_states.FIRST, none["pages"][0]["url"], subject,
-                     f"the reject control is less prominent than accept: {banner['prominence']['reason']}",
-                     {"screenshot": screenshot, "reason": banner["prominence"]["reason"]})
+                     message, {"screenshot": screenshot, "reason": reason})
 
 
 @audit("pre-ticked-choice", "violation", "Pre-ticked optional categories",

@@ -655,7 +655,10 @@ class ConsentEngine:
                 reopened = f"reopen: settings control {await _label(el)!r}"
                 await click(el)
         if reopened is None:
-            raise ActionFailed("could not reopen the consent manager: no visible 'cookie settings' link or button")
+            reopened = await self._reopen_from_policy_page()
+        if reopened is None:
+            raise ActionFailed("could not reopen the consent manager: no visible 'cookie settings' link or button, "
+                               "here or on the cookie policy page")
         outcome.method.append(reopened)
         reject = await self._wait_reopened()
         if reject is None:
@@ -677,6 +680,26 @@ class ConsentEngine:
         readback = await self._generic_toggles(outcome, None)
         await self._generic_save(outcome)
         outcome.verified_by = f"toggles read back {readback} before saving"
+
+    async def _reopen_from_policy_page(self) -> str | None:
+        """Follow the cookie policy link (footer first) and click the reopen control there."""
+        link = await self._find("policy_link", [FOOTER]) or await self._find("policy_link", [None])
+        if link is None:
+            return None
+        label = await _label(link)
+        try:
+            async with self.page.expect_navigation(wait_until="load", timeout=self.wait_s * 3000):
+                await click(link)
+        except Exception:
+            return None
+        await asyncio.sleep(0.3)
+        for action in ("reopen", "open_settings"):
+            el = await self._find(action, [None])
+            if el is not None:
+                text = await _label(el)
+                await click(el)
+                return f"reopen: {text!r} on the cookie policy page (link {label!r}, {self.page.url[:200]})"
+        return None
 
     async def _wait_reopened(self):
         """After a reopen click: wait (up to `wait_s`; a banner in an iframe has to load) until the

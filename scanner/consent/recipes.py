@@ -38,7 +38,7 @@ RECIPE_SCHEMA: dict = {
     "record": {"cookies": list, "storage": list},
     "readback": OPT_STR,
 }
-GENERIC_ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "close")
+GENERIC_ACTIONS = ("accept_all", "reject_all", "open_settings", "save_settings", "reopen", "policy_link", "close")
 GENERIC_SCHEMA: dict = {
     "id": str,
     "name": str,

@@ -1,10 +1,12 @@
 """Lint a privacy or cookie policy against GDPR art. 13 and the CNIL's cookie guidance.
 
 Every check is a small function over the policy text. What it looks for is
-data: the keyword/regex families (English and French) and each rule's metadata
-live in rules/policy-lint.yaml, loaded and checked once by `tables()`, so a
-compliance officer reviews a YAML diff and each finding can be explained by
-pointing at a pattern and a quote. This module keeps the logic: sentences,
+data: each rule's metadata and the language-independent patterns live in
+rules/policy-lint/common.yaml, the keyword/regex families of each language in
+rules/policy-lint/<language>.yaml (en.yaml, fr.yaml), merged, checked and compiled
+once by `tables()`, so a compliance officer reviews one language as a YAML diff
+and each finding can be explained by pointing at a pattern and a quote. This
+module keeps the logic: sentences,
 sections, which pattern must appear near which, and the finding messages. The
 checks are heuristics: they read words, not intent. A finding quotes the words
 it is about (or says what is missing) and gives the 1-based line.
@@ -34,7 +36,8 @@ from ..vocabulary import purposes_for_label as _vocabulary_purposes
 
 Finding = dict[str, Any]
 
-FILE_NAME = "policy-lint.yaml"
+DIR_NAME = "policy-lint"     # rules/policy-lint/: common.yaml, then one file per language
+COMMON_FILE = "common.yaml"
 SEVERITIES = ("violation", "warning", "info")
 META_KEYS = ("severity", "title", "description", "legal_source", "remediation")
 
@@ -54,7 +57,7 @@ def _inline(pattern: re.Pattern[str], flags: int) -> str:
     return f"(?i:{pattern.pattern})" if pattern.flags & re.IGNORECASE else f"(?-i:{pattern.pattern})"
 
 
-# --- rule ids, and the tables of rules/policy-lint.yaml each one owns ---------------------
+# --- rule ids, and the tables of rules/policy-lint/ each one owns --------------------------
 
 EMPTY_CONTACT = "policy-empty-contact"
 NO_CONTACT_CHANNEL = "policy-no-contact-channel"
@@ -115,13 +118,13 @@ WRONG_GDPR_NUMBER = re.compile(r"(?:\b(?:EC|EU|CE|UE) {1,3})?(?:\b(?:Regulation|
                                r"(?:\((?:EU|EC|UE|CE)\) {0,3})?(?:No\.? {0,3}|n° {0,3})?\b679 {0,3}/ {0,3}2016\b")
 
 
-# --- loading rules/policy-lint.yaml ---------------------------------------------------------
+# --- loading rules/policy-lint/ -------------------------------------------------------------
 
 class PolicyTables(SimpleNamespace):
-    """rules/policy-lint.yaml, checked and compiled.
+    """rules/policy-lint/, merged, checked and compiled.
 
     `rules` maps each rule id to its metadata (id, severity, title, description, legal_source,
-    remediation); every table is an attribute named as in the file: `email`, `contact_leadins`
+    remediation); every table is an attribute named as in the files: `email`, `contact_leadins`
     (compiled families), `rights` (name -> compiled family), `non_eea_vendors` (name -> compiled
     regex), `misspellings` (wrong -> right). Two families are completed here:
     `link_or_instruction` also matches any `url`, and `named_organisations` also matches every
@@ -146,12 +149,32 @@ class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 @lru_cache(maxsize=1)
 def tables() -> PolicyTables:
     """The linter's tables, from the rules/ folder (read once)."""
-    return load_tables(rules_dir() / FILE_NAME)
+    return load_tables(rules_dir() / DIR_NAME)
+
+
+def table_files(folder: str | Path) -> list[Path]:
+    """The files of a tables folder in merge order: common.yaml, then the language files by name."""
+    folder = Path(folder)
+    return [folder / COMMON_FILE] + sorted(p for p in folder.glob("*.yaml") if p.name != COMMON_FILE)
 
 
 def load_tables(path: str | Path) -> PolicyTables:
-    """Read, check and compile a policy-lint.yaml; a UsageError names the file and the key."""
+    """Read, check, merge and compile the linter's tables; a UsageError names the file and the key.
+
+    `path` is a folder (rules/policy-lint/): common.yaml holds every rule's metadata and the
+    patterns no language owns, and each other *.yaml file (en.yaml, fr.yaml...) adds its patterns
+    to the tables it names. Or `path` is one file holding everything, shaped as common.yaml.
+    Every table must end up with patterns from some file.
+    """
     path = Path(path)
+    files = table_files(path) if path.is_dir() else [path]
+    merged = _Merged()
+    for i, file in enumerate(files):
+        _TableReader(file, common=i == 0).read(_read_yaml(file), merged)
+    return merged.compile(path)
+
+
+def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -159,41 +182,104 @@ def load_tables(path: str | Path) -> PolicyTables:
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text") from None
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark is not None else ""
         raise UsageError(f"{path}{where}: invalid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    return _TableReader(path).read(data)
 
 
 class _Alternatives(NamedTuple):
-    """A family as written: its alternatives and flags, compiled by `_family` once read."""
+    """A family as written: its alternatives and flags, compiled by `_family` once merged."""
     patterns: list[str]
     flags: int
 
 
-class _TableReader:
-    """Checks the parsed file against _CHANNELS and _RULE_TABLES; `fail` names the key."""
+class _Merged:
+    """The tables as the files give them, merged in file order; `origin` says which file gave what."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self) -> None:
+        self.rules: dict[str, dict[str, str]] = {}
+        self.raw: dict[str, Any] = {}
+        self.origin: dict[tuple[str, ...], Path] = {}   # (table,) or (table, name) -> the file that gave it
+
+    def add(self, reader: _TableReader, where: str, key: str, kind: str, value: Any) -> None:
+        if kind in (NAMED_REGEXES, WORDS):
+            for name in value:
+                if (key, name) in self.origin:
+                    reader.fail(f"{where}.{name}", f"already given by {self.origin[(key, name)]}")
+                self.origin[(key, name)] = reader.path
+        if key not in self.raw:
+            self.raw[key], self.origin[(key,)] = value, reader.path
+        elif kind == FAMILY:
+            self.raw[key] = self._join(reader, where, key, self.raw[key], value)
+        elif kind == FAMILIES:
+            for name, family in value.items():
+                known = self.raw[key].get(name)
+                self.raw[key][name] = family if known is None else self._join(
+                    reader, f"{where}.{name}", key, known, family)
+        else:  # NAMED_REGEXES, WORDS: each entry from one file (checked above)
+            self.raw[key].update(value)
+
+    def _join(self, reader: _TableReader, where: str, key: str, known: _Alternatives,
+              more: _Alternatives) -> _Alternatives:
+        if known.flags != more.flags:
+            reader.fail(where, f"flags {_flag_names(more.flags)} differ from {_flag_names(known.flags)} "
+                               f"given with the table in {self.origin[(key,)]}: write the same flags in every file")
+        return _Alternatives(known.patterns + more.patterns, known.flags)
+
+    def compile(self, path: Path) -> PolicyTables:
+        for where, tables_ in [("channels", _CHANNELS)] + [
+                (f"rules.{rule_id}.patterns", schema) for rule_id, schema in _RULE_TABLES.items()]:
+            for key in tables_:
+                if key not in self.raw:
+                    elsewhere = " (no file of the folder gives it)" if path.is_dir() else ""
+                    raise UsageError(f"{path}: {where}: missing key {key!r}{elsewhere}")
+        problems = []
+        for key, value in self.raw.items():
+            families = value.items() if isinstance(value, dict) else [(None, value)]
+            for name, family in families:
+                if isinstance(family, _Alternatives):
+                    try:
+                        _family(*family.patterns, flags=family.flags)
+                    except re.error as exc:
+                        problems.append(f"{key}{'.' + name if name else ''}: the alternatives of the files "
+                                        f"do not compile together: {exc}")
+        if problems:
+            raise UsageError(f"{path}: {problems[0]}")
+        return _compile(self.rules, self.raw)
+
+
+def _flag_names(flags: int) -> str:
+    return "[" + ", ".join(name for name, flag in _FLAGS.items() if flags & flag) + "]"
+
+
+class _TableReader:
+    """Checks one parsed file against _CHANNELS and _RULE_TABLES; `fail` names the file and the key.
+
+    The common file (or a whole-tables file) gives every rule's metadata; a language file only
+    `channels` and rules' `patterns`, each table optional.
+    """
+
+    def __init__(self, path: Path, *, common: bool = True) -> None:
         self.path = path
+        self.common = common
 
     def fail(self, where: str, problem: str) -> NoReturn:
         raise UsageError(f"{self.path}: {where}: {problem}" if where else f"{self.path}: {problem}")
 
-    def mapping(self, where: str, node: Any, keys: Iterable[str]) -> dict[str, Any]:
-        """`node`, a mapping with exactly `keys` (an empty entry has none of them)."""
-        keys = list(keys)
+    def mapping(self, where: str, node: Any, keys: Iterable[str], optional: Iterable[str] = ()) -> dict[str, Any]:
+        """`node`, a mapping with exactly `keys`, and maybe some of `optional` (an empty entry has none)."""
+        keys, optional = list(keys), list(optional)
         node = {} if node is None else node
         if not isinstance(node, dict):
-            self.fail(where, f"expected a mapping with keys {', '.join(keys) or '(none)'}")
+            self.fail(where, f"expected a mapping with keys {', '.join(keys + optional) or '(none)'}")
         for key in keys:
             if key not in node:
                 self.fail(where, f"missing key {key!r}")
         for key in node:
-            if key not in keys:
-                self.fail(where, f"unknown key {key!r} (expected: {', '.join(keys) or 'none'})")
+            if key not in keys and key not in optional:
+                self.fail(where, f"unknown key {key!r} (expected: {', '.join(keys + optional) or 'none'})")
         return node
 
     def regex(self, where: str, node: Any, flags: int) -> re.Pattern[str]:
@@ -245,11 +331,7 @@ class _TableReader:
         if kind == FAMILY:
             return self.family(where, node)
         if kind == FAMILIES:
-            families = {}
-            for name, value in self.named(where, node).items():
-                alternatives, flags = self.family(f"{where}.{name}", value)
-                families[name] = _family(*alternatives, flags=flags)
-            return families
+            return {name: self.family(f"{where}.{name}", value) for name, value in self.named(where, node).items()}
         if kind == NAMED_REGEXES:
             return {name: self.regex(f"{where}.{name}", value, re.IGNORECASE)
                     for name, value in self.named(where, node).items()}
@@ -259,32 +341,56 @@ class _TableReader:
                 self.fail(f"{where}.{wrong}", "expected the right spelling (a string)")
         return dict(words)
 
-    def read(self, data: Any) -> PolicyTables:
-        doc = self.mapping("", data, ("channels", "rules"))
-        raw: dict[str, Any] = {}
-        channels = self.mapping("channels", doc["channels"], _CHANNELS)
-        for key, kind in _CHANNELS.items():
-            raw[key] = self.table(f"channels.{key}", kind, channels[key])
-        rules: dict[str, dict[str, str]] = {}
-        for rule_id, rule in self.mapping("rules", doc["rules"], _RULE_TABLES).items():
+    def read(self, data: Any, merged: _Merged) -> None:
+        """Check this file and add what it gives to `merged`."""
+        if self.common:
+            doc = self.mapping("", data, ("channels", "rules"))
+        else:
+            doc = self.mapping("", data, (), ("channels", "rules"))
+        channels = self.mapping("channels", doc.get("channels"), (), _CHANNELS)
+        for key, value in channels.items():
+            where = f"channels.{key}"
+            merged.add(self, where, key, _CHANNELS[key], self.table(where, _CHANNELS[key], value))
+        if self.common:
+            rules = self.mapping("rules", doc["rules"], _RULE_TABLES)
+        else:
+            rules = self.mapping("rules", doc.get("rules"), (), _RULE_TABLES)
+        for rule_id, rule in rules.items():
             where, schema = f"rules.{rule_id}", _RULE_TABLES[rule_id]
-            rule = self.mapping(where, rule, META_KEYS + (("patterns",) if schema else ()))
-            for key in META_KEYS:
-                if not isinstance(rule[key], str) or not rule[key].strip():
-                    self.fail(f"{where}.{key}", "expected text")
-            if rule["severity"] not in SEVERITIES:
-                self.fail(f"{where}.severity", f"expected one of {', '.join(SEVERITIES)}, got {rule['severity']!r}")
-            rules[rule_id] = {"id": rule_id, **{key: rule[key] for key in META_KEYS}}
-            if schema:
-                patterns = self.mapping(f"{where}.patterns", rule["patterns"], schema)
-                for key, kind in schema.items():
-                    raw[key] = self.table(f"{where}.patterns.{key}", kind, patterns[key])
-        return _compile(rules, raw)
+            optional = ("patterns",) if schema else ()
+            if self.common:
+                rule = self.mapping(where, rule, META_KEYS, optional)
+                self._metadata(where, rule_id, rule, merged)
+            else:
+                for key in META_KEYS:
+                    if isinstance(rule, dict) and key in rule:
+                        self.fail(f"{where}.{key}", f"rule metadata belongs in {COMMON_FILE}; "
+                                                    "a language file only adds patterns")
+                rule = self.mapping(where, rule, (), optional)
+            if "patterns" in rule:
+                patterns = self.mapping(f"{where}.patterns", rule["patterns"], (), schema)
+                for key, value in patterns.items():
+                    at = f"{where}.patterns.{key}"
+                    merged.add(self, at, key, schema[key], self.table(at, schema[key], value))
+
+    def _metadata(self, where: str, rule_id: str, rule: dict[str, Any], merged: _Merged) -> None:
+        for key in META_KEYS:
+            if not isinstance(rule[key], str) or not rule[key].strip():
+                self.fail(f"{where}.{key}", "expected text")
+        if rule["severity"] not in SEVERITIES:
+            self.fail(f"{where}.severity", f"expected one of {', '.join(SEVERITIES)}, got {rule['severity']!r}")
+        merged.rules[rule_id] = {"id": rule_id, **{key: rule[key] for key in META_KEYS}}
 
 
 def _compile(rules: dict[str, dict[str, str]], raw: dict[str, Any]) -> PolicyTables:
-    compiled = {key: _family(*value.patterns, flags=value.flags) if isinstance(value, _Alternatives) else value
-                for key, value in raw.items()}
+    def compiled_family(value: Any) -> Any:
+        if isinstance(value, _Alternatives):
+            return _family(*value.patterns, flags=value.flags)
+        if isinstance(value, dict) and value and all(isinstance(v, _Alternatives) for v in value.values()):
+            return {name: _family(*v.patterns, flags=v.flags) for name, v in value.items()}
+        return value
+
+    compiled = {key: compiled_family(value) for key, value in raw.items()}
     words, flags = raw["link_or_instruction"]
     compiled["link_or_instruction"] = _family(_inline(compiled["url"], flags), *words, flags=flags)
     names, flags = raw["named_organisations"]

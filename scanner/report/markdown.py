@@ -113,7 +113,7 @@ def render_markdown(report: Report) -> str:
         for s, text in proved:
             details = "; ".join(proof_details(s.get("proof")))
             lines.append(f"- **{md_escape(s.get('state'))}**: {md_escape(text or 'no proof recorded', 300)}"
-                         + (f" \({md_escape(details, 300)}\)" if details else ""))
+                         + (f" \\({md_escape(details, 300)}\\)" if details else ""))
     unreached = [s for s in report.get("states") or [] if not s.get("reached")]
     if unreached or report.get("incomplete_reasons"):
         lines += ["", "### Not tested", ""]
