@@ -197,3 +197,24 @@ def test_every_key_of_the_generic_recipe_is_read_by_the_engine():
         assert f'"{key}"' in source, f"_generic.yaml key {key!r} is never read by the consent engine"
     for action in GENERIC_ACTIONS:
         assert f'"{action}"' in source, f"_generic.yaml action {action!r} is never used by the consent engine"
+
+
+def test_tcf_consent_manager_with_the_recipes_on(sites_server):
+    """The IAB TCF recipe reads the choice back but knows no settings layer and no way back: the
+    scanner drives those as a person would, and each state is proved by the recipe's read-back, the
+    decoded TC string and, for `only:`, the toggles read back before saving."""
+    states_wanted = ("none", "reject", "accept", "only:analytics", "only:marketing", "withdraw")
+    result = scan_site(sites_server, "https://www.tcf-banner.test/", states=states_wanted, max_pages=1)
+    states = states_by_name(result)
+    for name in states_wanted[1:]:
+        state = states[name]
+        assert state["reached"], (name, state["error"], state["method"])
+        assert state["cmp"] == "tcf-v2"
+        assert state["proof"]["by"][:2] == ["cmp-record", "tc-string"], (name, state["proof"])
+        assert state["proof"]["persistent"] is True
+    assert states["only:analytics"]["proof"]["tc_string"]["purpose_consents"] == [1, 7, 8, 9]
+    assert "toggles-readback" in states["only:analytics"]["proof"]["by"]
+    assert states["accept"]["proof"]["tc_string"]["vendor_consents"] == [8, 28, 52, 755, 793]
+    assert states["reject"]["proof"]["tc_string"]["purpose_consents"] == []
+    assert any(m.startswith("reopen: footer control 'Cookie settings'") for m in states["withdraw"]["method"])
+    assert {"_ga", "_fbp"} & cookie_names(states["only:analytics"]) == {"_ga"}

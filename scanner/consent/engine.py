@@ -326,12 +326,17 @@ class ConsentEngine:
         if recipe is None and self.banner.get("cmp") == GENERIC_BANNER:
             await self._generic_only(outcome, category)
             return
+        if recipe is None or not recipe.toggle or not recipe.has("open_settings"):
+            # a recipe without settings steps (IAB TCF's defines no UI): the settings layer a person sees
+            try:
+                await self._generic_only(outcome, category)
+            except ActionFailed as exc:
+                raise ActionFailed(f"{exc} (this consent manager's recipe has no settings steps; per-site "
+                                   "consent.selectors in the declaration can name them)") from None
+            return
         if category not in self.mapping:
             raise ActionFailed(f"category {category!r} has no consent-manager toggle "
                                f"(known: {', '.join(self.mapping) or 'none'})")
-        if recipe is None or not recipe.toggle or not recipe.has("open_settings"):
-            raise ActionFailed("this consent manager offers no per-category settings the scanner can drive; "
-                               "add consent.selectors (open_settings, toggle, save_settings) to the site declaration")
         if not await self._set_through_settings(recipe, expected_choice(self.mapping, state), outcome):
             raise ActionFailed("could not set the category toggles in the settings layer")
 
@@ -342,9 +347,10 @@ class ConsentEngine:
             return
         if recipe and recipe.has("reopen"):
             await self._run(recipe, "reopen", outcome, required=True)
-        elif not await self._generic_click("open_settings", outcome):
-            raise ActionFailed("could not reopen the consent manager to withdraw consent")
-        await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)
+        else:  # a recipe that knows no way back (IAB TCF's): the generic ones
+            await self._generic_reopen(outcome)
+            await self._wait_reopened()
         # the recipe's own withdrawal control in the reopened manager; the read-back then confirms it
         if recipe and recipe.has("withdraw") and await self._run(recipe, "withdraw", outcome, required=False):
             return
@@ -638,10 +644,10 @@ class ConsentEngine:
         await self._generic_save(outcome)
         outcome.verified_by = f"toggles read back {readback} before saving"
 
-    async def _generic_withdraw(self, outcome: Outcome) -> None:
-        """Reopen a home-made banner's consent manager (a persistent 'cookie settings' control,
-        footer first), then refuse: 'reject all' if the reopened layer has it, else every
-        optional control off and save."""
+    async def _generic_reopen(self, outcome: Outcome) -> None:
+        """Reopen a consent manager without a recipe's way back: a persistent 'cookie settings'
+        control (footer first, then page-wide), else a settings control, else the 'change my
+        choices' control of the cookie policy page. The method says which one worked."""
         reopened = None
         for scopes, where in (([FOOTER], "footer"), ([None], "page")):
             el = await self._find("reopen", scopes)
@@ -660,6 +666,12 @@ class ConsentEngine:
             raise ActionFailed("could not reopen the consent manager: no visible 'cookie settings' link or button, "
                                "here or on the cookie policy page")
         outcome.method.append(reopened)
+
+    async def _generic_withdraw(self, outcome: Outcome) -> None:
+        """Reopen a home-made banner's consent manager (a persistent 'cookie settings' control,
+        footer first), then refuse: 'reject all' if the reopened layer has it, else every
+        optional control off and save."""
+        await self._generic_reopen(outcome)
         reject = await self._wait_reopened()
         if reject is None:
             reject = await self._find("reject_all")
@@ -786,17 +798,17 @@ class ConsentEngine:
                 shown = ", ".join(f"{p}={str(v).lower()}" for p, v in wrong.items())
                 outcome.error = f"verification failed: the consent manager reports {shown} for state {state}"
                 return False
+            toggled = outcome.verified_by  # the generic settings layer's read-back, when it was used
             outcome.verified_by = f"{recipe.id} readback " + ", ".join(
                 f"{p}={str(bool(got.get(p))).lower()}" for p in wanted) if wanted else f"{recipe.id} readback"
             proof["by"].insert(0, "cmp-record")
-            if "tc-string" in proof["by"]:
-                outcome.verified_by += f"; {tcf.summary(tc)}"
+            if toggled:
+                outcome.verified_by += f"; {toggled}"
+                proof["by"].append("toggles-readback")
             return True
         record = proofs.candidate_record(proofs.changes(before, await proofs.snapshot(self.page)),
                                          self.site_domain, self.is_tracker)
-        parts = []
-        if "tc-string" in proof["by"]:
-            parts.append(tcf.summary(tc))
+        parts = ["TC string read back"] if "tc-string" in proof["by"] else []
         if record is not None:
             proof["record"] = record
             proof["by"].append("stored-choice")

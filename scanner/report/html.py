@@ -250,7 +250,8 @@ def _state_views(report: Report) -> list[StateView]:
                  for p in s.get("pages") or []]
         views.append(StateView(name, state_label(name, report), state_hint(name), bool(s.get("reached")),
                                s.get("error"), s.get("cmp"), [_s(m) for m in s.get("method") or []],
-                               s.get("verified_by"), proof_text(s.get("proof")), proof_details(s.get("proof")),
+                               None if s.get("verified_by") == proof_text(s.get("proof")) else s.get("verified_by"),
+                               proof_text(s.get("proof")), proof_details(s.get("proof")),
                                shots, pages))
     return views
 

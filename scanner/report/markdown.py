@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..consent_states import proof_details, proof_text
+from ..consent_states import proof_text
 from . import verdict as compute_verdict
 from .matrix import Report, build_matrix, severity_counts, sorted_findings, state_label
 
@@ -110,10 +110,8 @@ def render_markdown(report: Report) -> str:
     proved = [(s, proof_text(s.get("proof"))) for s in report.get("states") or [] if s.get("reached")]
     if any(text for _, text in proved):
         lines += ["", "### How each state was proved", ""]
-        for s, text in proved:
-            details = "; ".join(proof_details(s.get("proof")))
-            lines.append(f"- **{md_escape(s.get('state'))}**: {md_escape(text or 'no proof recorded', 300)}"
-                         + (f" \\({md_escape(details, 300)}\\)" if details else ""))
+        for s, text in proved:  # the evidence itself (record, TC string) is in report.html
+            lines.append(f"- **{md_escape(s.get('state'))}**: {md_escape(text or 'no proof recorded', 300)}")
     unreached = [s for s in report.get("states") or [] if not s.get("reached")]
     if unreached or report.get("incomplete_reasons"):
         lines += ["", "### Not tested", ""]
