@@ -722,6 +722,8 @@ class ConsentEngine:
             reject = await self._find("reject_all")
             if reject is not None:
                 return reject
+            if await self._find("accept_all") is not None:  # a first layer without a reject button
+                return await self._close_that_rejects()
             if await self._find("save_settings", [None]) is not None or time.monotonic() >= deadline:
                 return None
 
