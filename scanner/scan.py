@@ -237,6 +237,11 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
         result["declaration"] = declaration.summary()
         if declaration.second_page and "second_page" not in options.extra:
             options.extra["second_page"] = declaration.second_page
+    if checkpoint is not None:  # a report.json exists from the start: a killed scan leaves one
+        first = finish(copy.deepcopy(result), started, time.monotonic())
+        first.update(complete=False, incomplete_reasons=["scan still running: no state finished yet"])
+        from .audits import annotate_and_audit
+        checkpoint(annotate_and_audit(first, declaration, policy_findings=policy_findings))
     with lean_driver():  # the driver copies the environment when it starts; restored after the scan
         async with async_playwright() as pw:
             executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
