@@ -226,6 +226,9 @@ async def _fetch_text(page, url: str, timeout_s: float) -> str:
         return ""
 
 
+CLEANUP_S = 3.0   # after a deadline or an interruption: how long running work gets to stop
+
+
 async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None,
                      checkpoint=None) -> dict:
     """Scan; `checkpoint(partial_result)` is called after each consent state (for progressive writes).
@@ -260,14 +263,24 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                         checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
                 scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
                 scan.site_domain = result["site"]["registrable_domain"]
+                run = asyncio.ensure_future(_run(scan, options, result, progress))
                 try:
-                    await asyncio.wait_for(_run(scan, options, result, progress), timeout=options.deadline_s)
-                except asyncio.TimeoutError:
-                    result["incomplete_reasons"].append(
-                        f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
+                    # the deadline counts from the start of the scan, browser start-up included
+                    budget = (None if options.deadline_s is None
+                              else max(0.1, options.deadline_s - (time.monotonic() - started)))
+                    done, _ = await asyncio.wait({run}, timeout=budget)
+                    if run in done:
+                        run.result()
+                    else:  # a hard deadline: what is still running gets CLEANUP_S to stop, no more
+                        run.cancel()
+                        await asyncio.wait({run}, timeout=CLEANUP_S)
+                        result["incomplete_reasons"].append(
+                            f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
                 except asyncio.CancelledError:
-                    result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
                     _uncancel()
+                    run.cancel()
+                    await asyncio.wait({run}, timeout=CLEANUP_S)
+                    result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
                 _collect(scan, result)
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit

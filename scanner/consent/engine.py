@@ -97,18 +97,37 @@ class ConsentEngine:
         info = await self._detect_once(wait=True)
         if info["shown"]:
             return info
+        seen = await self._banner_probe()
         for scroll, wait_s in ((False, self.wait_s), (True, min(self.wait_s, 2.0))):
             if scroll:
                 await self._scroll()
             deadline = time.monotonic() + wait_s
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
+                now = await self._banner_probe()
+                if now == seen:  # nothing that could be a banner appeared: no full search
+                    continue
+                seen = now
                 info = await self._detect_once(wait=False)
                 if info["shown"]:
                     info["appeared"] = ("after the first scroll" if scroll
                                         else f"late: {time.monotonic() - began:.1f} s after the page settled")
                     return info
         return info
+
+    async def _banner_probe(self) -> tuple:
+        """A cheap fingerprint of what could be a banner: per frame, how many visible containers
+        match banner_selectors (light DOM and open shadow roots) and hold a banner keyword, and
+        how many visible buttons and links there are. The full search runs only when it changes."""
+        selectors = ", ".join(str(s) for s in self.generic.get("banner_selectors") or [])
+        keywords = [str(k).lower() for k in self.generic.get("banner_keywords") or []]
+        out = []
+        for frame in list(self.page.frames)[:20]:
+            try:
+                out.append(await frame.evaluate(BANNER_PROBE_JS, {"selectors": selectors, "keywords": keywords}))
+            except Exception:
+                out.append(None)
+        return tuple(out)
 
     async def _scroll(self) -> None:
         try:
@@ -855,6 +874,29 @@ async def click_labelled(el, outcome: Outcome) -> None:
     label = await _label(el)
     await click(el)
     outcome.method.append(f"click text {label!r}")
+
+
+BANNER_PROBE_JS = """({selectors, keywords}) => {
+  const roots = [document];
+  for (let i = 0; i < roots.length && roots.length < 200; i++) {
+    const walker = document.createTreeWalker(roots[i], NodeFilter.SHOW_ELEMENT);
+    let n = 0;
+    while (walker.nextNode() && n++ < 20000) { if (walker.currentNode.shadowRoot) roots.push(walker.currentNode.shadowRoot); }
+  }
+  const shown = el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== 'hidden'; };
+  let containers = 0, controls = 0;
+  for (const root of roots) {
+    if (selectors) { try { for (const el of root.querySelectorAll(selectors)) {
+      if (!shown(el)) continue;
+      const text = (el.textContent || '').slice(0, 5000).toLowerCase();
+      if (keywords.some(k => text.includes(k))) containers++;
+    } } catch (e) {} }
+    for (const el of root.querySelectorAll('button, a[href], [role=button], input[type=button], input[type=submit]')) {
+      if (shown(el)) controls++;
+    }
+  }
+  return [containers, controls, roots.length];
+}"""
 
 
 # One control of a home-made settings layer: is it shown, locked, on; what a person reads for it
