@@ -32,3 +32,20 @@ def test_kill_9_leaves_a_valid_incomplete_report(sites_server, tmp_path, delay):
     assert validate_report(report) == []
     assert report["complete"] is False
     assert report["incomplete_reasons"], report["incomplete_reasons"]
+
+
+def test_deadline_is_hard_on_a_page_that_floods_history_and_fetch(sites_server, tmp_path):
+    """www.busy.test pushes history entries and sends requests as fast as it can, forever: a
+    `--deadline 10` scan still ends within ten seconds of its deadline, with a valid partial report."""
+    out = tmp_path / "out"
+    began = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", "https://www.busy.test/",
+                           "--resolve", sites_server.resolve_rule(), "--ignore-https-errors", "--out", str(out),
+                           "--no-progress", "--deadline", "10"], cwd=TESTS.parent, capture_output=True, text=True,
+                          timeout=120)
+    took = time.monotonic() - began
+    assert proc.returncode == 3, proc.stderr
+    assert "deadline of 10 s reached" in proc.stderr
+    assert took < 20, f"the scan ended {took:.1f} s after it started, deadline 10 s"
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert validate_report(report) == [] and report["complete"] is False
