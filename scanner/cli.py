@@ -11,12 +11,25 @@ import click
 from . import __version__
 from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, ScannerError, UsageError
 from .options import ScanOptions, validate_state, validate_url
+from .redact import escape_controls, escape_json_text, redact_text, terminal_line
 from .result import default_out_dir
 
 
+def _argv_keep_query(argv: list[str] | None = None) -> bool:
+    """Whether the command line asked for --keep-query (the last of --keep-query/--hash-query wins):
+    how a message printed before (or without) the scan options redacts query values."""
+    flags = [a for a in (sys.argv[1:] if argv is None else argv) if a in ("--keep-query", "--hash-query")]
+    return bool(flags) and flags[-1] == "--keep-query"
+
+
+def _say(text, *, err: bool = False, keep_query: bool | None = None) -> None:
+    """Print one line that may carry a site's or a user's text: URLs redacted (no credentials; query
+    values hashed unless --keep-query), control characters and bidi overrides escaped."""
+    click.echo(terminal_line(text, _argv_keep_query() if keep_query is None else keep_query), err=err)
+
 
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"cookie-scanner: error: {message}", err=True)
+    _say(f"cookie-scanner: error: {message}", err=True)
     sys.exit(code)
 
 
@@ -68,10 +81,11 @@ def _parse_formats(text: str) -> tuple[str, ...]:
 def _load_baseline(path: Path | None):
     if path is None:
         return None
+    from .redact import redact_report
     from .report import ReportError, load_report
 
     try:
-        return load_report(path)
+        return redact_report(load_report(path))  # an older report.json may still carry secrets in URLs
     except ReportError as exc:
         raise UsageError(f"--baseline {path}: {exc}") from None
 
@@ -93,17 +107,18 @@ def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, bas
             with open(summary_file, "a", encoding="utf-8") as handle:
                 handle.write(render_markdown(result) + "\n")
         except OSError as exc:
-            click.echo(f"cookie-scanner: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
-    click.echo(f"report: {out / 'report.json'}")
+            _say(f"cookie-scanner: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
+    _say(f"report: {out / 'report.json'}")
     if "html" in formats:
-        click.echo(f"html:   {out / 'report.html'}")
+        _say(f"html:   {out / 'report.html'}")
     counts = {sev: sum(1 for f in result["findings"] if f["severity"] == sev) for sev in ("violation", "warning", "info")}
     click.echo(f"verdict: {result.get('verdict')} ({counts['violation']} violations, {counts['warning']} warnings, "
                f"{counts['info']} info)")
     code = exit_code(result, fail_on)
     if not result["complete"]:
         reason = result["incomplete_reasons"][0] if result["incomplete_reasons"] else "scan incomplete"
-        click.echo(f"cookie-scanner: incomplete: {reason}", err=True)
+        _say(f"cookie-scanner: incomplete: {reason}", err=True,
+             keep_query=bool((result.get("options") or {}).get("keep_query")))
     return code
 
 
@@ -121,7 +136,7 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
     from .progress import make_progress
     from .report import write_json
 
-    progress = make_progress(options.extra.get("progress", True))
+    progress = make_progress(options.extra.get("progress", True), keep_query=options.keep_query)
     try:
         # report.json is rewritten after every consent state: a killed scan leaves a valid one
         result = scan(options, declaration=declaration, policy_findings=policy_findings, progress=progress,
@@ -139,7 +154,8 @@ def _lint_policy_source(source: str, options: ScanOptions | None = None) -> list
         text, origin = load_policy_text(source, fetch=lambda url: fetch_html(url, options))
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
-    return lint_policy(text, source=origin)
+    # the origin is each finding's `page`: a policy URL's credentials (and query values) stay out
+    return lint_policy(text, source=redact_text(origin, bool(options and options.keep_query)))
 
 
 def fetch_html(url: str, options: ScanOptions | None = None) -> str:
@@ -317,7 +333,7 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on):
     out = Path(out_dir) if out_dir else Path(report_path).parent
     _check_out_dir(out)
     for path in render_all(report, out, _parse_formats(formats), csv_sep=csv_sep):
-        click.echo(str(path))
+        _say(str(path))
     ctx.exit(exit_code(report, fail_on))
 
 
@@ -329,7 +345,8 @@ def diff_cmd(old, new, fmt):
     """Compare two reports: findings, cookies and vendors new, unchanged or gone."""
     from .report import diff_reports, format_diff
 
-    click.echo(format_diff(diff_reports(_load_baseline(old), _load_baseline(new)), fmt))
+    text = format_diff(diff_reports(_load_baseline(old), _load_baseline(new)), fmt)
+    click.echo(escape_controls(text, keep="\n"))  # cookie names and hosts come from sites
 
 
 @cli.group("rules")
@@ -362,15 +379,15 @@ def policy_lint(ctx, source, fmt):
     import json as _json
 
     findings = _lint_policy_source(source)
-    if fmt == "json":
-        click.echo(_json.dumps(findings, ensure_ascii=False, indent=1))
-    else:
+    if fmt == "json":  # json escapes C0 controls; DEL, C1 and bidi overrides as \uXXXX too
+        click.echo(escape_json_text(_json.dumps(findings, ensure_ascii=False, indent=1)))
+    else:  # the page's text is quoted: its escape sequences are shown, never played to the terminal
         for f in findings:
             quote = (f.get("evidence") or {}).get("quote")
             line = (f.get("evidence") or {}).get("line")
-            click.echo(f"{f['severity']:<9} {f['rule']:<30} {f['message']}")
+            _say(f"{f['severity']:<9} {f['rule']:<30} {f['message']}", keep_query=False)
             if quote:
-                click.echo(f"{'':<10}line {line}: \"{quote}\"")
+                _say(f"{'':<10}line {line}: \"{quote}\"", keep_query=False)
         click.echo(f"{len(findings)} findings")
     ctx.exit(1 if any(f["severity"] == "violation" for f in findings) else 0)
 
@@ -385,7 +402,7 @@ def _declaration_from_cookie_policy(source: str, options: ScanOptions, out: Path
     path = Path(out) / "declaration-imported.yaml"
     draft = _import_cookie_policy(source, options)
     path.write_text(yaml.safe_dump(draft, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    click.echo(f"declaration imported from {source}: {path}")
+    _say(f"declaration imported from {source}: {path}", keep_query=options.keep_query)
     return load_declaration(path)
 
 
@@ -399,7 +416,8 @@ def _import_cookie_policy(source: str, options: ScanOptions | None = None) -> di
             html = Path(source).read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise UsageError(f"cannot read {source!r}: {exc.strerror or exc}") from None
-    return import_declaration(html, source=source)
+    # the draft keeps its source as site.url: without credentials (nor query values unless --keep-query)
+    return import_declaration(html, source=redact_text(source, bool(options and options.keep_query)))
 
 
 @policy_group.command("import")
@@ -409,11 +427,14 @@ def policy_import(source, out_file):
     """Draft a site declaration (YAML) from a published cookie-policy page."""
     import yaml
 
-    text = yaml.safe_dump(_import_cookie_policy(source), sort_keys=False, allow_unicode=True)
+    draft = _import_cookie_policy(source)
+    text = yaml.safe_dump(draft, sort_keys=False, allow_unicode=True)
     if out_file:
         out_file.write_text(text, encoding="utf-8")
-        click.echo(f"declaration: {out_file}")
+        _say(f"declaration: {out_file}")
     else:
+        if escape_controls(text, keep="\n") != text:  # a site's control/bidi characters: YAML escapes
+            text = yaml.safe_dump(draft, sort_keys=False, allow_unicode=False)
         click.echo(text)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from . import SCHEMA_VERSION, __version__
 from .domains import host_of, registrable_domain
 from .paths import rules_version
+from .redact import redact_command, redact_report, redact_url
 
 
 def utc_now() -> str:
@@ -18,9 +19,10 @@ def new_result(options) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "cookie-scanner", "version": __version__, "chromium": None, "rules_version": rules_version()},
-        "site": {"url": options.url, "final_url": None, "host": host, "registrable_domain": registrable_domain(host)},
+        "site": {"url": redact_url(options.url, options.keep_query), "final_url": None, "host": host,
+                 "registrable_domain": registrable_domain(host)},
         "declaration": None,
-        "command": list(options.command),
+        "command": redact_command(options.command, options.keep_query),
         "options": {
             "states": list(options.states),
             "resolve": list(options.resolve),
@@ -43,7 +45,9 @@ def new_result(options) -> dict:
 
 
 def finish(result: dict, started: float, now: float) -> dict:
-    """Set completion: a scan is complete only if every state was reached and every page loaded."""
+    """Set completion: a scan is complete only if every state was reached and every page loaded.
+    Every URL in the result is then redacted (scanner.redact): credentials, fragments and, unless
+    --keep-query, query values never leave the scan; nested containers are rebuilt, not edited."""
     reasons = []
     for state in result["states"]:
         if not state.get("reached"):
@@ -66,7 +70,7 @@ def finish(result: dict, started: float, now: float) -> dict:
     result["complete"] = not result["incomplete_reasons"] and wanted <= done
     result["finished_at"] = utc_now()
     result["duration_s"] = round(now - started, 3)
-    return result
+    return redact_report(result)
 
 
 def default_out_dir(url: str, base: Path | None = None) -> Path:

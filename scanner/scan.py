@@ -27,6 +27,7 @@ from .resolve import host_resolver_rules
 from .result import finish, new_result
 from .slots import DISCOVER, PHASE, VISIT, Slots
 from .states import ConsentPhase
+from .redact import redact_report
 
 MAX_SITEMAPS = 10
 
@@ -284,7 +285,7 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                 _collect(scan, result)
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
-    return annotate_and_audit(result, declaration, policy_findings=policy_findings)
+    return redact_report(annotate_and_audit(result, declaration, policy_findings=policy_findings))
 
 
 def _uncancel() -> None:
@@ -432,7 +433,7 @@ def scan(options: ScanOptions, *, declaration=None, policy_findings=None, progre
                 else "scan interrupted before the browser was ready; no state scanned")
             finish(result, started, time.monotonic())
             from .audits import annotate_and_audit
-            return annotate_and_audit(result, declaration, policy_findings=policy_findings)
+            return redact_report(annotate_and_audit(result, declaration, policy_findings=policy_findings))
     try:
         return asyncio.run(main())
     finally:

@@ -12,6 +12,7 @@ from .classify.known_cookies import default_generic_names, default_known_cookies
 from .domains import registrable_domain
 from .gather import ContextRecorder, navigate
 from .pages import SCROLL_JS, links_of, tame
+from .redact import redact_url
 
 
 def pick_second_page(start_url: str, links: list[str]) -> str | None:
@@ -137,7 +138,7 @@ class ConsentPhase:
                 _, error = await navigate(page, second, timeout_s=opts.timeout_s)
                 if error is None:
                     await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
-                    record["method"].append(f"second page {second}")
+                    record["method"].append(f"second page {redact_url(second, opts.keep_query)}")
             record["reached"] = True
             record["verified_by"] = "nothing clicked"
             record["proof"] = {"by": ["nothing-clicked"]}

@@ -19,6 +19,10 @@ Public API:
     diff_reports(old, new) -> dict, format_diff(diff, fmt="text") -> str
 
 See docs/report-format.md for the report.json contract and every output file.
+
+Every entry point that writes (write_json, render_all, render_markdown, write_manifest) first redacts
+the report in place with scanner.redact.redact_report: credentials, fragments and (unless the scan ran
+with --keep-query) query values never reach a file, also for a report.json written by an older version.
 """
 from __future__ import annotations
 
@@ -79,9 +83,16 @@ def dumps_json(report: Report) -> str:
     return json.dumps(report, indent=1, ensure_ascii=False) + "\n"
 
 
+def redact(report: Report) -> Report:
+    """The report with every URL redacted (in place, idempotent; see scanner.redact)."""
+    from ..redact import redact_report
+
+    return redact_report(report)
+
+
 def write_json(report: Report, path: Path | str) -> Path:
-    """report.json: UTF-8, indent 1, non-ASCII kept as is, written atomically."""
-    return atomic_write(Path(path), dumps_json(report))
+    """report.json: UTF-8, indent 1, non-ASCII kept as is, URLs redacted, written atomically."""
+    return atomic_write(Path(path), dumps_json(redact(report)))
 
 
 def load_report(path: Path | str) -> Report:
@@ -180,6 +191,7 @@ def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEF
         raise ValueError(f"CSV separator must be one character other than a quote or newline, not {csv_sep!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    redact(report)
     renderers = _renderers()
     written: list[Path] = []
     for fmt in (f for f in FORMATS if f in wanted):
@@ -192,7 +204,7 @@ def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEF
 def render_markdown(report: Report) -> str:
     from .markdown import render_markdown as _render
 
-    return _render(report)
+    return _render(redact(report))
 
 
 def write_manifest(out_dir: Path | str, report: Report, *, command: Any = None,
@@ -229,5 +241,5 @@ def format_diff(diff: dict[str, Any], fmt: str = "text") -> str:
 __all__ = [
     "DEFAULT_FORMATS", "FAIL_ON", "FILENAMES", "FORMATS", "ReportError", "VERDICTS", "apply_baseline",
     "atomic_write", "diff_reports", "exit_code", "format_diff", "is_complete", "load_report", "render_all",
-    "render_markdown", "verdict", "verify_manifest", "write_json", "write_manifest",
+    "redact", "render_markdown", "verdict", "verify_manifest", "write_json", "write_manifest",
 ]

@@ -3,8 +3,10 @@
 Columns are fixed (COLUMNS below, documented in docs/report-format.md) and always
 present, in this order, even when empty. Text cells that a spreadsheet would read
 as a formula (starting with = + - @, a tab or a carriage return) get a leading
-apostrophe. Files are written UTF-8 with a BOM (utf-8-sig) so Excel reads accents;
-the separator is "," unless asked otherwise (";" for French-locale spreadsheets).
+apostrophe. Control characters other than line feed and tab (ESC, BEL, C1, DEL) and
+bidi overrides/isolates are written as escapes (\\x1b, \\u202e). Files are written
+UTF-8 with a BOM (utf-8-sig) so Excel reads accents; the separator is "," unless asked
+otherwise (";" for French-locale spreadsheets).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from ..redact import escape_controls, redacted
 from .matrix import Report, iter_observations
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -38,6 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CELL_CONTROLS = "\n\t"  # kept in a cell (quoted); every other control character is escaped
 
 
 def neutralise(value: Any) -> Any:
@@ -52,7 +56,8 @@ def _cell(value: Any) -> Any:
         value = "; ".join("" if v is None else str(v) for v in value)
     elif isinstance(value, dict):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return neutralise(value)
+    # ESC, BEL, C1 and bidi overrides from a site shown as \x1b, \u202e: a viewer (or `cat`) acts on none
+    return neutralise(escape_controls(value, keep=CELL_CONTROLS))
 
 
 def _observed(report: Report, key: str, columns: tuple[str, ...]) -> Iterator[dict[str, Any]]:
@@ -92,6 +97,7 @@ def _to_text(frame: pd.DataFrame, sep: str) -> str:
 
 def render_csv(report: Report, *, sep: str = ",") -> dict[str, str]:
     """{file name: CSV text}; the caller writes them with encoding utf-8-sig."""
+    report = redacted(report)  # also a report.json written before URLs were redacted
     sources = {
         "cookies.csv": _observed(report, "cookies", COLUMNS["cookies.csv"]),
         "storage.csv": _observed(report, "storage", COLUMNS["storage.csv"]),

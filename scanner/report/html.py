@@ -28,6 +28,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from . import is_complete, verdict
+from ..redact import redacted
 from ..consent_states import proof_details, proof_text
 from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
                      host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
@@ -340,4 +341,5 @@ def _env() -> Environment:
 
 
 def render_html(report: Report) -> str:
+    report = redacted(report)  # also a report.json written before URLs were redacted
     return _env().get_template("report.html.j2").render(**build_context(report))

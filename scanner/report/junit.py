@@ -16,6 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from ..redact import redacted
 from .matrix import Report
 
 _XML_FORBIDDEN = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -79,6 +80,7 @@ def _suite(root: ET.Element, name: str, cases: list[tuple[str, list[dict], str |
 
 
 def build_junit(report: Report) -> ET.Element:
+    report = redacted(report)  # also a report.json written before URLs were redacted
     rules = list(dict.fromkeys(str(a.get("id")) for a in report.get("audits") or [] if a.get("id")))
     by_key: dict[tuple[str | None, str], list[dict]] = defaultdict(list)
     for f in report.get("findings") or []:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..redact import redact_command, redact_url, report_keep_query
 from . import atomic_write
 
 MANIFEST = "manifest.json"
@@ -48,8 +49,7 @@ def build_manifest(out_dir: Path, report: dict[str, Any], *, command: Any = None
     decl = report.get("declaration") or {}
     if command is None:
         command = report.get("command") or []
-    if isinstance(command, str):
-        command = [command]
+    keep_query = report_keep_query(report)  # credentials never; query values unless --keep-query
     return {
         "manifest_version": MANIFEST_VERSION,
         "created_at": created_at or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -57,8 +57,8 @@ def build_manifest(out_dir: Path, report: dict[str, Any], *, command: Any = None
         "chromium": tool.get("chromium"),
         "rules_version": tool.get("rules_version"),
         "declaration_sha256": declaration_sha256 if declaration_sha256 is not None else decl.get("sha256"),
-        "command": [str(c) for c in command],
-        "site": (report.get("site") or {}).get("url"),
+        "command": redact_command(command, keep_query),
+        "site": redact_url((report.get("site") or {}).get("url"), keep_query),
         "report_schema_version": report.get("schema_version"),
         "files": [{"path": p.relative_to(out_dir).as_posix(), "sha256": sha256_file(p), "size": p.stat().st_size}
                   for p in _listed(out_dir)],

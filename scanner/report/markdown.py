@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..consent_states import proof_text
+from ..redact import redacted
 from . import verdict as compute_verdict
 from .matrix import Report, build_matrix, severity_counts, sorted_findings, state_label
 
@@ -84,6 +85,7 @@ def _matrix(report: Report) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
+    report = redacted(report)  # also a report.json written before URLs were redacted
     site = report.get("site") or {}
     tool = report.get("tool") or {}
     decl = report.get("declaration") or {}

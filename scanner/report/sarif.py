@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import verdict
+from ..redact import redacted
 from .matrix import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -71,6 +72,7 @@ def _result(f: dict, rule_index: dict[str, int], site_url: str) -> dict[str, Any
 
 
 def build_sarif(report: Report) -> dict[str, Any]:
+    report = redacted(report)  # also a report.json written before URLs were redacted
     tool = report.get("tool") or {}
     site = report.get("site") or {}
     audits = [a for a in report.get("audits") or [] if a.get("id")]
