@@ -1,5 +1,6 @@
 """Site declarations (rules/sites/<site>.yaml): what the site says it does.
 
+Read with bounds (scanner.yaml_lines: at most 1 MiB, aliases expanding to at most 100,000 nodes).
 Validated on load against docs/declaration.schema.json (unknown keys, wrong types, unknown
 purposes), then for what a schema cannot say (bad regular expressions, references to undeclared
 categories): every error names the file and line (exit 2).
@@ -18,7 +19,7 @@ import yaml
 from .errors import UsageError
 from .paths import schema_path
 from .vocabulary import PURPOSES as STANDARD_PURPOSES, purposes_for_label
-from .yaml_lines import LineLoader, strip_lines
+from .yaml_lines import MAX_YAML_CHARS, LineLoader, strip_lines
 
 TOP_KEYS = {"site", "policy", "categories", "cookies", "storage", "vendors", "consent", "crawl", "notes"}
 MATCH_KINDS = ("exact", "prefix", "regex")
@@ -153,9 +154,12 @@ class Declaration:
 def load_declaration(path: str | Path) -> Declaration:
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_CHARS + 1)
     except OSError as exc:
         raise UsageError(f"cannot read declaration {str(path)!r}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_YAML_CHARS:
+        raise UsageError(f"{path}: declaration too large (over {MAX_YAML_CHARS:,} bytes)")
     try:
         data = yaml.load(raw.decode("utf-8"), Loader=_Loader) or {}
     except yaml.YAMLError as exc:

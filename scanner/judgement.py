@@ -19,7 +19,8 @@ What an item needs:
   and first-party preferences are exempt (CNIL LD 2020-091 §49); analytics, marketing,
   embedded media and third-party preferences need consent;
 * an item nobody can place is unknown: third-party, it is treated as needing consent; first-party,
-  it is a warning (it may be strictly necessary; only the site can say).
+  it is a warning (it may be strictly necessary; only the site can say);
+* a cookie the browser refused (`stored: false`) was never present: it needs nothing.
 """
 from __future__ import annotations
 
@@ -123,6 +124,10 @@ def need_of(kind: str, item: dict, model: ConsentModel) -> Need | None:
     (loaders, the site's own assets, CDNs): those are not judged."""
     if kind == "request":
         return _request_need(item, model)
+    if kind == "cookie" and item.get("stored") is False:
+        # a Set-Cookie line or script write the browser refused: never stored, nothing to consent to
+        # (its attributes are still audited: insecure-cookie)
+        return Need(True, "refused by the browser, never stored")
     if item.get("category_source") == "cmp-record":
         return Need(True, "the consent manager's record of the visitor's choice (exempt)")
     known = known_category(item)

@@ -1,12 +1,22 @@
 // Injected before any page script, in every frame. Records who writes cookies and
 // web storage: the URL of the script on top of the call stack at the time of the write.
+//
+// The page must not reach the recorder: the binding (a random name per context, filled in by
+// recorder.py) is taken into this closure and deleted from the window before any page script
+// runs, and every call carries the context's secret, also only in this closure. Python checks
+// the secret and caps what it accepts whatever this script does (recorder.py).
 (() => {
+  'use strict';
+  const BINDING = __BINDING__;
+  const SECRET = __SECRET__;
+  const binding = window[BINDING];
+  try { delete window[BINDING]; } catch (e) { /* ignore */ }
   if (window.__cookieScannerInstalled) return;
   Object.defineProperty(window, '__cookieScannerInstalled', {value: true});
-  const BINDING = '__cookieScannerRecord';
   const MAX_EVENTS = 5000;
+  const stringify = JSON.stringify;
+  const now = Date.now;
   let sent = 0;
-  let binding = null;
   // A stack line ends with "URL:line:col" or "(URL:line:col)"; URLs may contain parentheses.
   const LINE_URL_RE = /(https?:\/\/\S+?):\d+:\d+\)?$/;
   const ANY_URL_RE = /(https?:\/\/[^\s()<>"']+?):\d+:\d+/;
@@ -19,7 +29,7 @@
     const urls = [];
     for (const line of stack.split('\n').slice(1)) {
       const m = LINE_URL_RE.exec(line.trim()) || ANY_URL_RE.exec(line);
-      if (m && urls[urls.length - 1] !== m[1]) urls.push(m[1].replace(/^\(/, ''));
+      if (m && urls[urls.length - 1] !== m[1]) urls.push(m[1].replace(/^\(/, '').slice(0, 2048));
     }
     return urls.slice(0, 8);
   }
@@ -28,11 +38,10 @@
     if (sent >= MAX_EVENTS) return;
     sent += 1;
     try {
-      binding = binding || window[BINDING];
       if (typeof binding === 'function') {
         event.frame_url = String(location.href).slice(0, 2048);
-        event.t = Date.now();
-        binding(JSON.stringify(event));
+        event.t = now();
+        binding(SECRET + stringify(event));
       }
     } catch (e) { /* never break the page */ }
   }

@@ -6,30 +6,56 @@ Sources, all from the real browser:
 - an init script (instrument.js) that reports `document.cookie`, `cookieStore.set`,
   `Storage.setItem` and `indexedDB.open` calls with the script URL on top of the stack;
 - the cookie jar (CDP Network.getAllCookies) and each frame's web storage at the end.
+
+What a page can make the recorder hold is capped here, in Python, whatever the page does (the
+instrument script's own limits are a courtesy: a page could get around them): per page visit,
+at most MAX_EVENTS instrument calls of at most MAX_PAYLOAD characters each, carrying the
+context's secret (see instrument.js: page scripts can neither reach the binding nor read the
+secret), MAX_COOKIES cookies of the jar, MAX_REFUSED distinct refused cookies (one per name,
+domain, path and reasons), MAX_STORAGE storage entries and MAX_REQUESTS requests (past the first
+REQUESTS_BEFORE_DEDUP, a request identical to an earlier one is not listed again). What was
+left out is counted in the page record's `dropped` (see `dropped()`); after MAX_DROPPED_EVENTS
+dropped calls, the recorder stops listening to the page (Runtime.removeBinding).
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from pathlib import Path
 
 from ..domains import host_of, party, registrable_domain
 from .redact import redact_url, short_hash
 from .seed import SEED_WORLD
-from .setcookie import CookieAttempt, parse_set_cookie
+from .setcookie import CookieAttempt, parse_set_cookie, script_refusal
 
 INSTRUMENT_JS = (Path(__file__).with_name("instrument.js")).read_text(encoding="utf-8")
-BINDING = "__cookieScannerRecord"
-MAX_REQUESTS = 20000
+MAX_EVENTS = 10000            # instrument calls accepted per page visit (5,000 per document in the page)
+MAX_DROPPED_EVENTS = 10000    # then the recorder stops listening to the binding (Runtime.removeBinding)
+MAX_PAYLOAD = 32 * 1024       # characters per call: a cookie line is cut at 8 KB, 8 stack URLs at 2 KB
+MAX_COOKIES = 2000            # cookies of the jar listed per page (Chromium itself keeps at most 3,300)
+MAX_REFUSED = 500             # distinct refused cookies listed per page
+MAX_STORAGE = 2000            # storage entries listed per page, all frames together
+MAX_REQUESTS = 5000           # requests listed per page
+REQUESTS_BEFORE_DEDUP = 1000  # beyond, a request identical to an earlier one is only counted
+MAX_WRITERS = 4000            # cookie and storage writes remembered for attribution
+MAX_FRAMES = 5000
+DROPPED_KEYS = ("events", "cookies", "refused_cookies", "storage", "requests")
+
+
+def instrument_source(binding: str, secret: str) -> str:
+    """instrument.js for one context: its binding name and secret, known to no page script."""
+    return INSTRUMENT_JS.replace("__BINDING__", json.dumps(binding)).replace("__SECRET__", json.dumps(secret))
 
 STORAGE_JS = """
 async () => {
-  const out = {origin: location.origin, items: [], idb: []};
+  const out = {origin: location.origin, items: [], idb: [], more: {}};
   for (const kind of ['local', 'session']) {
     try {
       const st = kind === 'local' ? window.localStorage : window.sessionStorage;
-      for (let i = 0; i < st.length && i < 2000; i++) {
+      out.more[kind] = Math.max(0, st.length - %d);
+      for (let i = 0; i < st.length && i < %d; i++) {
         const k = st.key(i); const v = st.getItem(k) || '';
         out.items.push([kind, String(k).slice(0, 1024), v.length, v.slice(0, 1048576)]);
       }
@@ -43,7 +69,7 @@ async () => {
   } catch (e) { /* ignore */ }
   return out;
 }
-"""
+""" % (MAX_STORAGE, MAX_STORAGE)
 
 
 def _first_script_url(initiator: dict) -> str | None:
@@ -67,10 +93,20 @@ class ContextRecorder:
         self.keep_query = keep_query
         # A context created from a saved consent state inherits its cookies: keep what we
         # learnt then about who set them, so attribution survives the hand-over.
-        self.attempts: list[CookieAttempt] = list(seed.attempts) if seed else []
-        self._seeded = {id(a) for a in self.attempts}   # written before this visit (consent phase)
+        # Latest write per (name, domain key as Chromium stores it); a deletion removes the key.
+        self._latest: dict[tuple[str, str], CookieAttempt] = dict(seed._latest) if seed else {}
+        self._seeded = {id(a) for a in self._latest.values()}   # written before this visit (consent phase)
+        # Cookies the browser refused in this visit, once per (name, domain, path, reasons).
+        self._refused: dict[tuple, CookieAttempt] = {}
+        self._unlisted: set[tuple] = set()
         self.storage_writers: dict[tuple[str, str, str], str | None] = dict(seed.storage_writers) if seed else {}
         self.requests: list[dict] = []
+        self._request_keys: set[tuple] = set()
+        # Per-context binding name and secret (instrument.js): page scripts know neither.
+        self.binding = "__cs" + secrets.token_hex(8)
+        self.secret = secrets.token_urlsafe(24)
+        self._events = 0
+        self._dropped = dict.fromkeys(DROPPED_KEYS, 0)
         self._hops: dict[str, list[dict]] = {}
         self._extra_seen: dict[str, int] = {}
         self._frames: dict[str, str] = {}
@@ -97,13 +133,18 @@ class ContextRecorder:
             session.send("Network.enable"),
             session.send("Page.enable"),
             session.send("Runtime.enable"),
-            session.send("Runtime.addBinding", {"name": BINDING}),
-            session.send("Page.addScriptToEvaluateOnNewDocument", {"source": INSTRUMENT_JS}),
+            session.send("Runtime.addBinding", {"name": self.binding}),
+            session.send("Page.addScriptToEvaluateOnNewDocument", {"source": instrument_source(self.binding, self.secret)}),
             *([session.send("Emulation.setUserAgentOverride", ua_override)] if ua_override else []),
             *([session.send("Page.addScriptToEvaluateOnNewDocument", {"source": seed_script, "worldName": SEED_WORLD})]
               if seed_script else []),
         )
         self.sessions.append(session)
+
+    @property
+    def attempts(self) -> list[CookieAttempt]:
+        """The latest write of each cookie seen so far (refused ones excluded)."""
+        return list(self._latest.values())
 
     def begin_page(self) -> int:
         """Start a new page: requests from here on belong to it. Returns the index."""
@@ -111,14 +152,44 @@ class ContextRecorder:
         self.last_activity = time.monotonic()
         return len(self.requests)
 
+    def dropped(self) -> dict[str, int] | None:
+        """What this visit left out of its record, by kind, or None when nothing was:
+        events: instrument calls over MAX_EVENTS, too large, malformed or without the secret;
+        cookies: jar cookies over MAX_COOKIES; refused_cookies: distinct refused cookies (Set-Cookie
+        lines or script writes) not listed once MAX_REFUSED were; storage: entries over
+        MAX_STORAGE; requests: requests over MAX_REQUESTS, or repeated past REQUESTS_BEFORE_DEDUP."""
+        return dict(self._dropped) if any(self._dropped.values()) else None
+
+    def _remember(self, attempt: CookieAttempt) -> None:
+        """Keep a cookie write: the latest per cookie for attribution, refused ones apart."""
+        if attempt.blocked_reasons:
+            key = (attempt.name, attempt.effective_domain, attempt.path or "/", attempt.blocked_reasons)
+            if key in self._refused or len(self._refused) < MAX_REFUSED:
+                self._refused[key] = attempt
+            elif key not in self._unlisted:
+                if len(self._unlisted) < 10 * MAX_REFUSED:   # past it, repeats are counted again
+                    self._unlisted.add(key)
+                self._dropped["refused_cookies"] += 1
+            return
+        key = (attempt.name, attempt.effective_domain)
+        if attempt.is_deletion:
+            self._latest.pop(key, None)
+        elif key in self._latest or len(self._latest) < MAX_WRITERS:
+            self._latest.pop(key, None)   # re-inserted last: the dict keeps the order of writes
+            self._latest[key] = attempt
+
     # ---- CDP events -------------------------------------------------------------
     def _on_request(self, event: dict) -> None:
         self.last_activity = time.monotonic()
-        if len(self.requests) >= MAX_REQUESTS:
-            return
         rid = event["requestId"]
         request = event.get("request") or {}
         url = request.get("url", "")
+        key = (request.get("method", "GET"), url, event.get("frameId"), event.get("type"))
+        if len(self.requests) >= MAX_REQUESTS or (len(self.requests) >= REQUESTS_BEFORE_DEDUP and key in self._request_keys):
+            self._dropped["requests"] += 1
+            return
+        if len(self._request_keys) < MAX_REQUESTS:
+            self._request_keys.add(key)
         hops = self._hops.setdefault(rid, [])
         redirect = event.get("redirectResponse")
         if redirect and hops:
@@ -164,13 +235,14 @@ class ContextRecorder:
 
     def _on_frame(self, event: dict) -> None:
         frame = event.get("frame") or {}
-        if frame.get("id"):
+        if frame.get("id") and (frame["id"] in self._frames or len(self._frames) < MAX_FRAMES):
             self._frames[frame["id"]] = frame.get("url", "")
 
     def _on_extra_info(self, event: dict) -> None:
         rid = event["requestId"]
         index = self._extra_seen.get(rid, 0)
-        self._extra_seen[rid] = index + 1
+        if rid in self._extra_seen or len(self._extra_seen) < 2 * MAX_REQUESTS:
+            self._extra_seen[rid] = index + 1
         hops = self._hops.get(rid) or []
         hop = hops[min(index, len(hops) - 1)] if hops else None
         url = hop["url"] if hop else ""
@@ -190,17 +262,35 @@ class ContextRecorder:
             attempt = parse_set_cookie(line, host=host_of(url), set_by="header", setter_url=url,
                                        at=now, blocked_reasons=blocked.get(line, ()))
             if attempt:
-                self.attempts.append(attempt)
+                self._remember(attempt)
 
     # ---- instrument.js events --------------------------------------------------
     def _on_binding_called(self, event: dict) -> None:
-        if event.get("name") != BINDING:
+        if event.get("name") != self.binding:
+            return
+        payload = event.get("payload")
+        if (self._events >= MAX_EVENTS or not isinstance(payload, str) or len(payload) > MAX_PAYLOAD
+                or not payload.startswith(self.secret)):
+            self._drop_event()
             return
         try:
-            payload = json.loads(event.get("payload") or "null")
+            data = json.loads(payload[len(self.secret):])
         except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self._drop_event()
             return
-        self._on_binding({}, payload)
+        self._events += 1
+        self._on_binding({}, data)
+
+    def _drop_event(self) -> None:
+        """Count a call dropped; past MAX_DROPPED_EVENTS, stop listening: a page flooding the
+        binding would otherwise keep the browser, the driver and this process busy relaying
+        calls that are thrown away (the count is then a lower bound)."""
+        self._dropped["events"] += 1
+        if self._dropped["events"] == MAX_DROPPED_EVENTS:
+            for session in self.sessions:
+                asyncio.ensure_future(_quietly(session.send("Runtime.removeBinding", {"name": self.binding})))
 
     def _on_binding(self, source: dict, event) -> None:
         if not isinstance(event, dict):
@@ -213,18 +303,20 @@ class ContextRecorder:
             attempt = parse_set_cookie(str(event.get("raw") or ""), host=host_of(frame_url),
                                        set_by="script", setter_url=setter or frame_url, at=time.time())
             if attempt:
-                self.attempts.append(attempt)
+                attempt.blocked_reasons = script_refusal(attempt)
+                self._remember(attempt)
         elif kind == "cookie":
             expires = event.get("expires")
-            self.attempts.append(CookieAttempt(
+            self._remember(CookieAttempt(
                 name=str(event.get("name") or ""), value="", domain_attr=event.get("domain"),
                 path=event.get("path"), max_age=None,
                 expires_at=(float(expires) / 1000.0) if isinstance(expires, (int, float)) else None,
                 secure=True, http_only=False, same_site=None, partitioned=False,
                 host=host_of(frame_url), set_by="script", setter_url=setter or frame_url, at=time.time()))
         elif kind == "storage":
-            origin = _origin(frame_url)
-            self.storage_writers[(str(event.get("kind")), origin, str(event.get("key")))] = setter or frame_url
+            key = (str(event.get("kind")), _origin(frame_url), str(event.get("key")))
+            if key in self.storage_writers or len(self.storage_writers) < MAX_WRITERS:
+                self.storage_writers[key] = setter or frame_url
 
     # ---- settling and snapshots -------------------------------------------------
     async def settle(self, quiet_ms: int, cap_s: float) -> None:
@@ -244,21 +336,20 @@ class ContextRecorder:
         return self._merge_cookies(jar, time.time())
 
     def _merge_cookies(self, jar: list[dict], now: float) -> list[dict]:
-        latest: dict[tuple[str, str], CookieAttempt] = {}
-        refused: list[CookieAttempt] = []
-        for attempt in self.attempts:
-            if attempt.blocked_reasons:
-                refused.append(attempt)
-            elif not attempt.is_deletion:
-                latest[(attempt.name, attempt.effective_domain)] = attempt
-            else:
-                latest.pop((attempt.name, attempt.effective_domain), None)
+        latest = self._latest
         records = []
-        for c in jar:
+        stored = set()
+        if len(jar) > MAX_COOKIES:
+            self._dropped["cookies"] = len(jar) - MAX_COOKIES
+        for c in jar[:MAX_COOKIES]:
             domain = c.get("domain", "")
             attempt = latest.get((c.get("name", ""), domain)) or latest.get((c.get("name", ""), domain.lstrip(".")))
             records.append(self._cookie_record(c, attempt, now))
-        for attempt in refused:
+        for c in jar:
+            stored.add((c.get("name", ""), c.get("domain", "").lstrip(".").lower()))
+        for attempt in self._refused.values():
+            if attempt.set_by == "script" and (attempt.name, attempt.effective_domain.lstrip(".")) in stored:
+                continue   # a refusal inferred from the browser's rules, yet the jar has it: not listed
             records.append(self._refused_record(attempt))
         return records
 
@@ -313,6 +404,9 @@ class ContextRecorder:
 
     async def storage(self, page) -> list[dict]:
         results: dict[tuple[str, str, str], dict] = {}
+        over: set[tuple[str, str, str]] = set()
+        unlisted: dict[tuple[str, str], int] = {}
+        self._dropped["storage"] = 0
         for frame in list(page.frames):
             try:
                 data = await asyncio.wait_for(frame.evaluate(STORAGE_JS), timeout=5)
@@ -321,10 +415,22 @@ class ContextRecorder:
             origin = str(data.get("origin") or "")
             if not origin.startswith("http"):
                 continue
-            for kind, key, length, value in data.get("items") or []:
-                results[(kind, origin, key)] = self._storage_record(kind, origin, key, value, length, frame.url)
-            for name in data.get("idb") or []:
-                results[("indexeddb", origin, name)] = self._storage_record("indexeddb", origin, name, "", 0, frame.url)
+            for kind, more in (data.get("more") or {}).items():   # entries past the script's own cap
+                if isinstance(more, int) and more > 0:
+                    unlisted[(origin, str(kind))] = more
+            entries = [(kind, key, length, value) for kind, key, length, value in data.get("items") or []]
+            entries += [("indexeddb", name, 0, "") for name in data.get("idb") or []]
+            for kind, key, length, value in entries:
+                key_ = (kind, origin, key)
+                if key_ in over:
+                    continue
+                if key_ not in results and len(results) >= MAX_STORAGE:
+                    if len(over) < 10 * MAX_STORAGE:
+                        over.add(key_)
+                    self._dropped["storage"] += 1
+                    continue
+                results[key_] = self._storage_record(kind, origin, key, value, length, frame.url)
+        self._dropped["storage"] += sum(unlisted.values())
         return list(results.values())
 
     def _storage_record(self, kind: str, origin: str, key: str, value: str, length: int, frame_url: str) -> dict:
@@ -352,6 +458,13 @@ class ContextRecorder:
                     item[key] = redact_url(item[key], self.keep_query)
             out.append(item)
         return out
+
+
+async def _quietly(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:  # the page or context is gone
+        pass
 
 
 def _origin(url: str) -> str:

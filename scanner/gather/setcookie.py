@@ -91,3 +91,23 @@ def parse_set_cookie(line: str, *, host: str, set_by: str, setter_url: str | Non
         host=host, set_by=set_by, setter_url=setter_url, at=at,
         blocked_reasons=tuple(blocked_reasons),
     )
+
+
+def script_refusal(attempt: CookieAttempt) -> tuple[str, ...]:
+    """Why Chromium refuses a `document.cookie` write, for the refusals its rules make certain
+    (it reports Set-Cookie headers it refuses, never script writes). Reasons use the names of
+    DevTools' SetCookieBlockedReason, as header refusals do. Empty: stored, as far as we know."""
+    reasons = []
+    host = attempt.host.lower().rstrip(".")
+    domain = (attempt.domain_attr or "").lower().rstrip(".")
+    if domain and host != domain and not host.endswith("." + domain):
+        reasons.append("InvalidDomain")
+    name = attempt.name.lower()
+    if (name.startswith("__secure-") and not attempt.secure) or \
+            (name.startswith("__host-") and (not attempt.secure or domain or attempt.path != "/")):
+        reasons.append("InvalidPrefix")
+    if (attempt.same_site or "").lower() == "none" and not attempt.secure:
+        reasons.append("SameSiteNoneInsecure")
+    if len(attempt.name) + len(attempt.value) > 4096:
+        reasons.append("NameValuePairExceedsMaxSize")
+    return tuple(reasons)

@@ -47,12 +47,14 @@ async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str
 
 
 async def page_record(page, recorder: ContextRecorder, *, url: str, status, error, start_index: int) -> dict:
-    """Snapshot the page: jar, storage of every frame, requests since `start_index`."""
+    """Snapshot the page: jar, storage of every frame, requests since `start_index`.
+    `dropped` (only when something was): counts the recorder's caps left out, by kind
+    (events, cookies, refused_cookies, storage, requests; see ContextRecorder.dropped)."""
     try:
         title = await asyncio.wait_for(page.title(), timeout=5)
     except Exception:
         title = ""
-    return {
+    record = {
         "url": redact_url(url, recorder.keep_query),
         "final_url": redact_url(page.url, recorder.keep_query) if page.url and page.url != "about:blank" else None,
         "status": status,
@@ -62,3 +64,7 @@ async def page_record(page, recorder: ContextRecorder, *, url: str, status, erro
         "storage": await recorder.storage(page),
         "requests": recorder.page_requests(start_index),
     }
+    dropped = recorder.dropped()
+    if dropped:
+        record["dropped"] = dropped
+    return record
