@@ -8,9 +8,11 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .egress import EgressProxy, entries_from_rules
 from .errors import EXIT_INCOMPLETE, ChromiumNotFound, ScannerError
 
 # The headless shell first: the same engine without the desktop browser's layers, about a
@@ -75,6 +77,46 @@ def remove_leftover_profiles() -> None:
             _PROFILES.discard(folder)
 
 
+PROFILE_PREFIX = "cookie-scanner-profile-"
+OWNER_FILE = "owner.pid"
+STALE_WITHOUT_OWNER_S = 6 * 3600
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_profiles(parent: str) -> list[str]:
+    """Remove the profile folders of scans that were killed (kill -9, power loss): their owner
+    process is gone (or, for a folder without an owner file, it is older than six hours). They
+    hold a scanned site's cookies. Folders of scans still running are left alone."""
+    removed = []
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(PROFILE_PREFIX) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            owner = Path(entry.path, OWNER_FILE)
+            if owner.is_file():
+                text = owner.read_text()[:20].strip()
+                stale = not text.isdigit() or not _alive(int(text))
+            else:
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > STALE_WITHOUT_OWNER_S
+            if stale and entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(entry.path)
+        except (OSError, ValueError):
+            continue
+    return removed
+
+
 class BrowserStartError(ScannerError):
     exit_code = EXIT_INCOMPLETE
 
@@ -108,11 +150,16 @@ def find_chromium(explicit: str | None = None, playwright_path: str | None = Non
     raise ChromiumNotFound(INSTALL_HINT)
 
 
-def launch_flags(resolver_rules: str = "") -> list[str]:
+def launch_flags(resolver_rules: str = "", egress: EgressProxy | None = None) -> list[str]:
+    """Chromium's flags. With `egress` (a started EgressProxy) every connection goes through the
+    guard, which also applies the --resolve mappings: Chromium then gets no host resolver rules
+    (they would also rewrite the proxy's own address)."""
     flags = list(BASE_FLAGS)
     if is_root():
         flags.append("--no-sandbox")
-    if resolver_rules:
+    if egress is not None:
+        flags.extend(egress.chromium_flags())
+    elif resolver_rules:
         flags.append(f"--host-resolver-rules={resolver_rules}")
     return flags
 
@@ -169,13 +216,20 @@ class Browser:
     LinkedIn cookies would silently vanish. We therefore start from a throwaway
     profile whose preferences say "allow third-party cookies" (cookie_controls_mode 0),
     as a real visitor's Chrome does, and create the visit contexts from it.
+
+    Every connection Chromium makes goes through `self.egress` (scanner/egress.py), started
+    before Chromium and stopped after it: it maps the `resolve` entries (HOST=IP[:PORT]) and
+    refuses private addresses unless `allow_private`; `self.egress.refused` lists what it refused.
+    `resolver_rules` (a host_resolver_rules() string) is still accepted in place of `resolve`.
     """
 
-    def __init__(self, playwright, *, executable: str, resolver_rules: str = "", settings: ContextSettings):
+    def __init__(self, playwright, *, executable: str, resolver_rules: str = "", settings: ContextSettings,
+                 resolve: tuple[str, ...] | list[str] = (), allow_private: bool = False):
         self._pw = playwright
         self.executable = executable
         self.resolver_rules = resolver_rules
         self.settings = settings
+        self.egress = EgressProxy(tuple(resolve) or entries_from_rules(resolver_rules), allow_private=allow_private)
         self._profile: str | None = None
         self._persistent = None
         self.browser = None
@@ -185,10 +239,13 @@ class Browser:
     async def start(self) -> "Browser":
         # Chromium's profile socket path must stay short (108-byte Unix socket limit).
         base = tempfile.gettempdir()
-        self._profile = tempfile.mkdtemp(prefix="cookie-scanner-profile-",
-                                         dir=base if len(base) <= 40 or not os.access("/tmp", os.W_OK) else "/tmp")
+        parent = base if len(base) <= 40 or not os.access("/tmp", os.W_OK) else "/tmp"
+        remove_stale_profiles(parent)
+        self._profile = tempfile.mkdtemp(prefix=PROFILE_PREFIX, dir=parent)
+        Path(self._profile, OWNER_FILE).write_text(str(os.getpid()))
         _PROFILES.add(self._profile)
         try:
+            await asyncio.to_thread(self.egress.start)   # before Chromium: its first request goes through it
             default = Path(self._profile, "Default")
             default.mkdir()
             (default / "Preferences").write_text(json.dumps({"profile": {"cookie_controls_mode": 0}}))
@@ -196,13 +253,14 @@ class Browser:
                 self._profile,
                 executable_path=self.executable,
                 headless=True,
-                args=launch_flags(self.resolver_rules),
+                args=launch_flags(egress=self.egress),
                 chromium_sandbox=not is_root(),
                 # the scanner decides when the browser closes (after writing what it collected)
                 handle_sigint=False, handle_sigterm=False, handle_sighup=False,
                 ignore_https_errors=self.settings.ignore_https_errors,
             )
         except BaseException as exc:
+            self.egress.stop()
             shutil.rmtree(self._profile, ignore_errors=True)  # it would hold the site's cookies
             self._profile = None  # still in _PROFILES: removed again once Playwright has stopped
             if isinstance(exc, Exception):
@@ -239,6 +297,7 @@ class Browser:
                 await self._persistent.close()
         finally:
             self._persistent = None
+            self.egress.stop()   # after Chromium: no connection of its own is left to relay
             if self._profile:
                 shutil.rmtree(self._profile, ignore_errors=True)
                 if not os.path.exists(self._profile):

@@ -165,7 +165,6 @@ def fetch_html(url: str, options: ScanOptions | None = None) -> str:
     from playwright.async_api import async_playwright
 
     from .browser import Browser, ContextSettings, find_chromium
-    from .resolve import host_resolver_rules
 
     validate_url(url)
 
@@ -173,7 +172,8 @@ def fetch_html(url: str, options: ScanOptions | None = None) -> str:
         async with async_playwright() as pw:
             settings = ContextSettings(ignore_https_errors=bool(options and options.ignore_https_errors))
             async with Browser(pw, executable=find_chromium(options.chromium_path if options else None),
-                               resolver_rules=host_resolver_rules(options.resolve if options else ()),
+                               resolve=options.resolve if options else (),
+                               allow_private=bool(options and options.allow_private),
                                settings=settings) as browser:
                 context = await browser.new_context()
                 page = await context.new_page()

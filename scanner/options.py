@@ -34,29 +34,31 @@ def validate_url(url: str) -> str:
 LOCAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa", ".lan")
 
 
-def refuse_private_target(url: str) -> None:
-    """A CI job fed an attacker's URL must not be pointed at the runner's own network:
-    refuse private, loopback, link-local (cloud metadata) and reserved addresses."""
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
+def refuse_private_target(url: str, resolve: tuple[str, ...] | list[str] = ()) -> None:
+    """A CI job fed an attacker's URL must not be pointed at the runner's own network: refuse a
+    start URL on a private, loopback, link-local (cloud metadata), reserved... address, early and
+    with a friendly message. The same classification (scanner/egress.py) guards every later
+    request at connection time. A start host that `resolve` maps is the user's explicit choice."""
+    from .egress import Mappings, parse_address, refusal_reason, system_resolve
 
     host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if Mappings(resolve).lookup(host) is not None:
+        return
     hint = "pass --allow-private to scan it anyway, or --resolve to map a public name explicitly"
     if host == "localhost" or host.endswith(LOCAL_NAMES):
         raise UsageError(f"refusing to scan {host!r}: a local host name; {hint}")
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
+    literal = parse_address(host)
+    if literal is not None:
+        addresses = [str(literal)]
+    else:
         try:
-            infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError, OSError):
+            addresses = system_resolve(host, 443)
+        except (OSError, UnicodeError, ValueError):
             return  # unresolvable: the scan reports the DNS failure itself
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for address in addresses:
-        mapped = getattr(address, "ipv4_mapped", None) or address
-        if not mapped.is_global or mapped.is_multicast:
-            raise UsageError(f"refusing to scan {host!r} ({address}): a private, loopback or link-local address; {hint}")
+        reason = refusal_reason(address)
+        if reason:
+            raise UsageError(f"refusing to scan {host!r} ({address}): a {reason}; {hint}")
 
 
 def default_concurrency() -> int:
@@ -114,8 +116,8 @@ class ScanOptions:
 
     def __post_init__(self) -> None:
         self.url = validate_url(self.url)
-        if not self.allow_private and not self.resolve:
-            refuse_private_target(self.url)
+        if not self.allow_private:
+            refuse_private_target(self.url, self.resolve)
         self.states = tuple(self.states)
         for state in self.states:
             validate_state(state)

@@ -23,7 +23,6 @@ from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
 from .options import ScanOptions
 from .pages import visit_page
 from .progress import NullProgress
-from .resolve import host_resolver_rules
 from .result import finish, new_result
 from .slots import DISCOVER, PHASE, VISIT, Slots
 from .states import ConsentPhase
@@ -250,7 +249,7 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
         async with async_playwright() as pw:
             executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
             settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
-            async with Browser(pw, executable=executable, resolver_rules=host_resolver_rules(options.resolve),
+            async with Browser(pw, executable=executable, resolve=options.resolve, allow_private=options.allow_private,
                                settings=settings) as browser:
                 result["tool"]["chromium"] = browser.version
                 def save() -> None:
@@ -283,6 +282,8 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                     await asyncio.wait({run}, timeout=CLEANUP_S)
                     result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
                 _collect(scan, result)
+                # every connection the egress guard refused (private, loopback, link-local addresses)
+                result["egress"] = browser.egress.summary()
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
     return redact_report(annotate_and_audit(result, declaration, policy_findings=policy_findings))

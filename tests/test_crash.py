@@ -32,6 +32,16 @@ def test_kill_9_leaves_a_valid_incomplete_report(sites_server, tmp_path, delay):
     assert validate_report(report) == []
     assert report["complete"] is False
     assert report["incomplete_reasons"], report["incomplete_reasons"]
+    # the killed scan's Chromium profile (the site's cookies) is removed by the next scan's start
+    from scanner.browser import OWNER_FILE, PROFILE_PREFIX, remove_stale_profiles
+    import tempfile
+    from pathlib import Path
+    parents = {tempfile.gettempdir(), "/tmp"}
+    mine = [d for parent in parents for d in Path(parent).glob(PROFILE_PREFIX + "*")
+            if (d / OWNER_FILE).is_file() and (d / OWNER_FILE).read_text().strip() == str(proc.pid)]
+    assert mine, "the killed scan left no profile folder (it is created before Chromium starts)"
+    removed = [r for parent in parents for r in remove_stale_profiles(parent)]
+    assert all(str(d) in removed for d in mine) and not any(d.exists() for d in mine)
 
 
 def test_deadline_is_hard_on_a_page_that_floods_history_and_fetch(sites_server, tmp_path):

@@ -25,6 +25,7 @@ import secrets
 import time
 from pathlib import Path
 
+from ..egress import net_error
 from ..domains import host_of, party, registrable_domain
 from .redact import redact_url, short_hash
 from .seed import SEED_WORLD
@@ -230,7 +231,7 @@ class ContextRecorder:
         self.inflight.discard(event["requestId"])
         hops = self._hops.get(event["requestId"])
         if hops:
-            reason = event.get("blockedReason") or event.get("errorText") or "failed"
+            reason = event.get("blockedReason") or net_error(hops[-1]["url"], event.get("errorText")) or "failed"
             hops[-1]["error"] = "canceled" if event.get("canceled") else reason
 
     def _on_frame(self, event: dict) -> None:

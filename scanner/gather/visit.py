@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from ..egress import net_error
 from .recorder import ContextRecorder
 from .redact import redact_url
 
@@ -18,12 +19,14 @@ _NET_ERRORS = {
     "ERR_TOO_MANY_REDIRECTS": "redirect loop (too many redirects)",
     "ERR_EMPTY_RESPONSE": "empty response from the server",
     "ERR_SSL_PROTOCOL_ERROR": "TLS protocol error",
+    "ERR_BLOCKED_BY_EGRESS_GUARD": "refused by the egress guard (a private, loopback or link-local address)",
 }
 
 
 def describe_error(exc: BaseException, url: str = "") -> str:
     """One line a person can act on, from a Playwright navigation error."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    text = net_error(url, text) or text   # through the egress proxy: the error without the proxy
     match = re.search(r"net::(ERR_[A-Z_]+)", text)
     if match:
         code = match.group(1)

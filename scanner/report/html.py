@@ -288,6 +288,8 @@ def build_context(report: Report) -> dict[str, Any]:
         "schema_version": _s(report.get("schema_version")),
         "command": " ".join(_s(c) for c in report.get("command") or []),
         "incomplete_reasons": [_s(r) for r in report.get("incomplete_reasons") or []],
+        "egress_refused": [f"{_s(r.get('host'))}:{_s(r.get('port'))} → {_s(r.get('address'))} ({_s(r.get('reason'))})"
+                           for r in ((report.get("egress") or {}).get("refused") or [])[:50] if isinstance(r, dict)],
         "states": _state_views(report),
         "matrix": build_matrix(report),
         "finding_groups": finding_groups(report, others),

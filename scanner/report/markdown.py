@@ -114,6 +114,11 @@ def render_markdown(report: Report) -> str:
         lines += ["", "### How each state was proved", ""]
         for s, text in proved:  # the evidence itself (record, TC string) is in report.html
             lines.append(f"- **{md_escape(s.get('state'))}**: {md_escape(text or 'no proof recorded', 300)}")
+    refused = (report.get("egress") or {}).get("refused") or []
+    if refused:
+        hosts = ", ".join(sorted({f"{r.get('host')} ({r.get('address')})" for r in refused})[:5])
+        lines.append(f"- Egress guard: refused {len(refused)} connection(s) to private or local addresses: "
+                     f"{md_escape(hosts, 300)}")
     unreached = [s for s in report.get("states") or [] if not s.get("reached")]
     if unreached or report.get("incomplete_reasons"):
         lines += ["", "### Not tested", ""]
