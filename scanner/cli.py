@@ -129,8 +129,8 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
     from .scan import scan  # imported late: keeps `--help` fast
 
     out = Path(out_dir) if out_dir else default_out_dir(options.url)
+    baseline = _load_baseline(baseline_path)   # bad input: exit 2 before any folder is created
     _check_out_dir(out)
-    baseline = _load_baseline(baseline_path)
     policy_findings = _lint_policy_source(policy, options) if policy else None
     options.out_dir = out
     from .progress import make_progress
