@@ -26,14 +26,13 @@ Public pages (www.public.test and rebind.test):
 """
 from __future__ import annotations
 
-import select
-import socket
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from hostile_server import SniffingTLSServer
 from scanner.demo.certs import make_self_signed
 
 PUBLIC_HOSTS = ("www.public.test", "rebind.test")
@@ -50,7 +49,7 @@ class HostileEgress:
         self.port = 0
         self.public_hits: list[tuple[str, str]] = []     # (host, path)
         self.internal_hits: list[tuple[str, str]] = []   # (Host header, path): must stay empty
-        self._httpd: _Server | None = None
+        self._httpd: SniffingTLSServer | None = None
         self._context: ssl.SSLContext | None = None
 
     def resolve_rule(self) -> str:
@@ -60,9 +59,7 @@ class HostileEgress:
         cert, key = make_self_signed(["www.public.test", "rebind.test", "internal.corp.test", "localhost"])
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(cert, key)
-        self._httpd = _Server(("127.0.0.1", 0), _handler(self))
-        self._httpd.owner = self
-        self._httpd.daemon_threads = True
+        self._httpd = SniffingTLSServer(("127.0.0.1", 0), _handler(self), self)
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, name="hostile-egress", daemon=True).start()
         return self
@@ -126,33 +123,6 @@ class HostileEgress:
                 '<body style="background:#ff00ff;margin:0;min-height:2000px"><h1>internal</h1></body></html>')
         return 200, [("Content-Type", "text/html"),
                      ("Set-Cookie", f"{INTERNAL_COOKIE}=leaked; Path=/; Max-Age=3600")], html
-
-
-class _Server(ThreadingHTTPServer):
-    owner: HostileEgress
-    request_queue_size = 64
-
-    def finish_request(self, request, client_address) -> None:
-        """TLS when the client's first byte is a handshake, else plain HTTP."""
-        try:
-            request.settimeout(30)
-            readable, _, _ = select.select([request], [], [], 30)
-            if not readable:
-                return
-            first = request.recv(1, socket.MSG_PEEK)
-            if not first:
-                return
-            if first[0] == 0x16:
-                request = self.owner._context.wrap_socket(request, server_side=True)
-        except (OSError, ssl.SSLError):
-            return
-        try:
-            super().finish_request(request, client_address)
-        except (OSError, ssl.SSLError):
-            pass
-
-    def handle_error(self, request, client_address) -> None:
-        pass
 
 
 def _handler(owner: HostileEgress):

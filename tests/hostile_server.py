@@ -210,7 +210,7 @@ class HostileServer:
         self._cert_dir = cert.parent
         self._context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._context.load_cert_chain(cert, key)
-        self._httpd = _Server(("127.0.0.1", 0), _make_handler(self), self)
+        self._httpd = SniffingTLSServer(("127.0.0.1", 0), _make_handler(self), self)
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="hostile-server", daemon=True)
@@ -260,7 +260,8 @@ class HostileServer:
         return self.stopping.wait(seconds)
 
 
-class _Server(ThreadingHTTPServer):
+class SniffingTLSServer(ThreadingHTTPServer):
+    """One port for both TLS and plain HTTP (the first byte tells), with its owner's TLS context."""
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
