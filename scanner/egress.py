@@ -221,14 +221,11 @@ _LIVE: "weakref.WeakSet[EgressProxy]" = weakref.WeakSet()
 
 
 def _failure_of(url: str) -> tuple[str, str] | None:
-    try:
-        parts = urlsplit(url)
-        host, port = (parts.hostname or "").lower().rstrip("."), parts.port
-    except ValueError:
+    key = _host_port(url)
+    if key is None:
         return None
-    port = port or {"http": 80, "ws": 80, "https": 443, "wss": 443}.get(parts.scheme.lower())
     for proxy in list(_LIVE):
-        found = proxy.failure(host, port)
+        found = proxy.failure(*key)
         if found:
             return found
     return None
@@ -255,6 +252,52 @@ def net_error(url: str, error: str | None) -> str | None:
     masked = next((code for code in PROXY_MASKED if code in error), None)
     found = _failure_of(url) if masked else None
     return error.replace(masked, found[0]) if found else error
+
+
+MAX_ASKERS = 10   # pages listed per refused connection
+
+
+def with_pages(summary: dict, states) -> dict:
+    """`summary` (EgressProxy.summary()) with, on each refused entry, who asked for it:
+    `pages` (redacted page URLs, the first MAX_ASKERS in scan order), `pages_more` (how many
+    others) and `states`. A page asked when one of its requests, or its own navigation, failed with
+    the guard's error for that host and port."""
+    askers: dict[tuple[str, int], tuple[list, set, list]] = {}
+    for state in states or []:
+        for page in state.get("pages") or []:
+            failed = [r.get("url") or "" for r in page.get("requests") or []
+                      if REFUSED_CODE in str(r.get("error") or "")]
+            if REFUSED_CODE in str(page.get("error") or ""):
+                failed.append(page.get("url") or "")
+            for url in failed:
+                key = _host_port(url)
+                if key is None:
+                    continue
+                pages, seen, names = askers.setdefault(key, ([], set(), []))
+                page_url = str(page.get("url") or "")
+                if page_url not in seen:
+                    seen.add(page_url)
+                    pages.append(page_url)
+                if state.get("state") not in names:
+                    names.append(state.get("state"))
+    out = dict(summary)
+    out["refused"] = []
+    for entry in summary.get("refused") or []:
+        entry = dict(entry)
+        pages, _, names = askers.get((str(entry.get("host")), entry.get("port")), ([], set(), []))
+        entry.update(pages=pages[:MAX_ASKERS], pages_more=max(0, len(pages) - MAX_ASKERS), states=names)
+        out["refused"].append(entry)
+    return out
+
+
+def _host_port(url: str) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "ws": 80, "https": 443, "wss": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    return (host, port) if host and port else None
 
 
 class EgressProxy:
@@ -451,9 +494,10 @@ class EgressProxy:
         return addresses
 
     async def _open(self, client: "_Client", host: str, port: int, upstream: "_Upstream") -> bool:
-        """Resolve once, check, connect `upstream` to the checked address. Otherwise answer the
-        client: 403 when refused; 502 (CONNECT) or nothing (plain HTTP: Chromium then reports a
-        network error, as without a proxy) when the connection failed."""
+        """Resolve once, check, connect `upstream` to the checked address. Otherwise answer a
+        CONNECT with 403 (refused) or 502 (failed), and close a plain-HTTP request's connection
+        unanswered: Chromium then reports a network error, which net_error() translates, rather
+        than showing the proxy's answer as the site's page."""
         try:
             addresses, port_to = await self.resolve(host, port)
             code = "ERR_CONNECTION_FAILED"
@@ -475,8 +519,11 @@ class EgressProxy:
             self._refuse(host, port, refusal.address, refusal.reason)
             where = (f"{host} is a {refusal.reason}" if parse_address(host) == parse_address(refusal.address)
                      else f"{host} resolves to {refusal.address}, a {refusal.reason}")
-            client.reply(403, f"refused by cookie-scanner's egress guard: {where}; "
-                              "pass --allow-private or --resolve to allow it")
+            if client.tunnel:
+                client.reply(403, f"refused by cookie-scanner's egress guard: {where}; "
+                                  "pass --allow-private or --resolve to allow it")
+            else:   # plain HTTP: a 403 page would be shown, and audited, as the site's own page
+                client.abort()
         except Failed as failure:
             with self._lock:
                 self._failed(host, port, (failure.code, failure.text))

@@ -20,6 +20,7 @@ from .browser import (Browser, BrowserStartError, ContextSettings, find_chromium
 from .consent import load_recipes
 from .consent.engine import default_mapping
 from .crawl import Frontier, locs_from_sitemap, sitemap_urls_from_robots
+from .egress import with_pages
 from .options import ScanOptions
 from .pages import visit_page
 from .progress import NullProgress
@@ -255,6 +256,7 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                 def save() -> None:
                     if checkpoint is not None:
                         _collect(scan, result)
+                        result["egress"] = with_pages(browser.egress.summary(), result["states"])
                         partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
                                          started, time.monotonic())
                         partial["complete"] = False
@@ -283,7 +285,7 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
                     result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
                 _collect(scan, result)
                 # every connection the egress guard refused (private, loopback, link-local addresses)
-                result["egress"] = browser.egress.summary()
+                result["egress"] = with_pages(browser.egress.summary(), result["states"])
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
     return redact_report(annotate_and_audit(result, declaration, policy_findings=policy_findings))

@@ -232,6 +232,13 @@ def test_script_navigation_to_cloud_metadata(server, no_dns, proxies, tmp_path):
     assert {"host": "169.254.169.254", "port": 80, "address": "169.254.169.254",
             "reason": "cloud metadata address"} in refused
     assert "latest/meta-data" not in json.dumps(refused)      # host and port only, never the path
+    # a plain-http navigation the guard refused is a failed visit, not the proxy's answer as a page
+    page = start_page(result)
+    assert page["url"].endswith("/script-metadata") and page["title"] != "403 Forbidden"
+    refused_entry = next(r for r in result["egress"]["refused"] if r["host"] == "169.254.169.254")
+    assert refused_entry["pages"] == [page["url"]] and refused_entry["states"] == ["none"]
+    assert any("ERR_BLOCKED_BY_EGRESS_GUARD" in str(r.get("error")) for r in page["requests"]
+               if r["url"].startswith("http://169.254.169.254/")), page["requests"]
 
 
 def test_subresources_to_internal_addresses_refused_page_still_audited(server, no_dns, proxies, tmp_path):
@@ -244,11 +251,16 @@ def test_subresources_to_internal_addresses_refused_page_still_audited(server, n
     assert {"host": "127.0.0.1", "port": server.port, "address": "127.0.0.1", "reason": "loopback address"} in refused
     assert {"host": "localhost", "port": server.port, "address": "127.0.0.1", "reason": "loopback address"} in refused
     # the report says so: report.json, the HTML report and the CI summary
-    assert result["egress"]["refused"] == refused and result["egress"]["refused_dropped"] == 0
+    asked = [{k: v for k, v in r.items() if k not in ("pages", "pages_more", "states")} for r in result["egress"]["refused"]]
+    assert asked == refused and result["egress"]["refused_dropped"] == 0
+    # which page asked for each refused connection
+    assert all(r["pages"] == [page["url"]] and r["states"] == ["none"] and r["pages_more"] == 0
+               for r in result["egress"]["refused"]), result["egress"]["refused"]
     from scanner.report import render_markdown
     from scanner.report.html import render_html
     html = render_html(result)
-    assert "The egress guard refused" in html and f"127.0.0.1:{server.port} → 127.0.0.1 (loopback address)" in html
+    assert "The egress guard refused" in html
+    assert f"127.0.0.1:{server.port} → 127.0.0.1 (loopback address), asked by {page['url']} in none" in html
     assert "Egress guard: refused" in render_markdown(result)
 
 
@@ -389,10 +401,11 @@ def test_proxy_plain_http_forwarding(server, no_dns):
         head = answer.split(b"\r\n\r\n")[0].lower()
         assert answer.startswith(b"HTTP/1.1 200") and b"Public page" in answer
         assert b"connection: close" in head                    # never reused for another host
-        answer = _ask(proxy, f"GET http://127.0.0.1:{server.port}/?token=secret HTTP/1.1\r\n\r\n".encode())
-        assert answer.startswith(b"HTTP/1.1 403")
-        answer = _ask(proxy, b"GET http://[::1]/ HTTP/1.1\r\n\r\n")
-        assert answer.startswith(b"HTTP/1.1 403")
+        # refused plain HTTP: the connection closes unanswered (no proxy page to show as the site's)
+        assert _ask(proxy, f"GET http://127.0.0.1:{server.port}/?token=secret HTTP/1.1\r\n\r\n".encode()) == b""
+        assert _ask(proxy, b"GET http://[::1]/ HTTP/1.1\r\n\r\n") == b""
+        assert egress.explain(f"http://127.0.0.1:{server.port}/") == (
+            "refused by the egress guard: 127.0.0.1 is a loopback address (ERR_BLOCKED_BY_EGRESS_GUARD)")
         assert _ask(proxy, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 400")
         assert _ask(proxy, b"GET ftp://www.public.test/ HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 400")
         assert "secret" not in json.dumps(proxy.refused)

@@ -288,8 +288,8 @@ def build_context(report: Report) -> dict[str, Any]:
         "schema_version": _s(report.get("schema_version")),
         "command": " ".join(_s(c) for c in report.get("command") or []),
         "incomplete_reasons": [_s(r) for r in report.get("incomplete_reasons") or []],
-        "egress_refused": [f"{_s(r.get('host'))}:{_s(r.get('port'))} → {_s(r.get('address'))} ({_s(r.get('reason'))})"
-                           for r in ((report.get("egress") or {}).get("refused") or [])[:50] if isinstance(r, dict)],
+        "egress_refused": [_refused_line(r) for r in ((report.get("egress") or {}).get("refused") or [])[:50]
+                           if isinstance(r, dict)],
         "states": _state_views(report),
         "matrix": build_matrix(report),
         "finding_groups": finding_groups(report, others),
@@ -340,6 +340,18 @@ def _env() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize)
     env.filters["duration"] = lambda v, session=False: human_duration(v, session=session)
     return env
+
+
+def _refused_line(entry: dict) -> str:
+    """'host:port → address (reason), asked by <page> and 2 other pages in none, reject'."""
+    line = f"{_s(entry.get('host'))}:{_s(entry.get('port'))} → {_s(entry.get('address'))} ({_s(entry.get('reason'))})"
+    pages = [_s(p) for p in entry.get("pages") or [] if p]
+    if pages:
+        others = len(pages) - 1 + int(entry.get("pages_more") or 0)
+        line += f", asked by {pages[0]}" + (f" and {others} other page(s)" if others else "")
+        states = [_s(s) for s in entry.get("states") or [] if s]
+        line += f" in {', '.join(states)}" if states else ""
+    return line
 
 
 def render_html(report: Report) -> str:
