@@ -9,7 +9,7 @@ Public API:
 from __future__ import annotations
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 from .options import ScanOptions  # noqa: E402
 from .scan import scan, scan_async  # noqa: E402

@@ -35,15 +35,24 @@ def disagreements(report: dict) -> list[str]:
         by_item.setdefault(_finding_key(f), []).append(f)
     for (key, state), statuses in cells.items():
         about = by_item.get(key, [])
-        if "not-allowed" in statuses and not any(f["severity"] == "violation" and f["state"] == state for f in about):
+        if "not-allowed" in statuses and not any(_severity_in(f, state) == "violation" for f in about):
             problems.append(f"red cell without a violation: {key} in {state}")
         if "warning" in statuses and not any(
-                f["state"] == state or (f["state"] is None and f["rule"] in ITEM_RULES) for f in about):
+                _severity_in(f, state) or (f["state"] is None and f["rule"] in ITEM_RULES) for f in about):
             problems.append(f"amber cell without a finding: {key} in {state}")
     for f in findings:
         if f["rule"] not in STATE_RULES:
             continue
-        wanted = "not-allowed" if f["severity"] == "violation" else "warning"
-        if wanted not in cells.get((_finding_key(f), f["state"]), set()):
-            problems.append(f"{f['rule']} finding without a {wanted} cell: {_finding_key(f)} in {f['state']}")
+        for state in f["states"]:
+            wanted = "not-allowed" if _severity_in(f, state) == "violation" else "warning"
+            if wanted not in cells.get((_finding_key(f), state), set()):
+                problems.append(f"{f['rule']} finding without a {wanted} cell: {_finding_key(f)} in {state}")
     return problems
+
+
+def _severity_in(finding: dict, state: str) -> str | None:
+    """The finding's severity in `state` (its occurrence there), None when it does not occur there."""
+    for occurrence in finding.get("occurrences") or []:
+        if occurrence["state"] == state:
+            return occurrence["severity"]
+    return None

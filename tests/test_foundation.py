@@ -19,7 +19,7 @@ FOUR_HUNDRED_DAYS = 400 * 86400
 
 def test_report_shape(demo_none):
     r = demo_none
-    assert r["schema_version"] == "1.2"
+    assert r["schema_version"] == "1.3"
     assert r["complete"] is True and r["incomplete_reasons"] == []
     assert r["tool"]["name"] == "cookie-scanner" and r["tool"]["chromium"]
     assert r["site"]["registrable_domain"] == "micropep.com"

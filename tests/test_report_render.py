@@ -27,7 +27,7 @@ from scanner.report import (DEFAULT_FORMATS, FILENAMES, FORMATS, ReportError, ap
                             exit_code, format_diff, load_report, render_all, render_markdown, verdict,
                             verify_manifest, write_json, write_manifest)
 from scanner.report.csv import COLUMNS, neutralise
-from scanner.report.html import safe_href, safe_local
+from scanner.report.html import render_html, safe_href, safe_local
 from scanner.report.markdown import md_escape
 from scanner.report.matrix import build_matrix, check_declaration, human_duration, proposed_declaration
 from scanner.report.sarif import build_sarif
@@ -81,9 +81,40 @@ def unreached(report: dict, state: str = "withdraw", error: str = WITHDRAW_ERROR
         if s["state"] == state:
             s.update(reached=False, error=error, verified_by=None, pages=[],
                      screenshots=[{"label": "failure", "path": f"screenshots/{state}-failure.png"}])
-    r["findings"] = [f for f in r["findings"] if f["state"] != state]
+    r["findings"] = [f for f in (_without_state(f, state) for f in r["findings"]) if f is not None]
     r["complete"], r["incomplete_reasons"] = False, [f"state {state} not reached: {error}"]
     r["verdict"] = "incomplete"
+    return r
+
+
+def _without_state(finding: dict, state: str) -> dict | None:
+    """The finding as a scan that did not reach `state` gives it; None if it occurred only there."""
+    if state not in finding.get("states", []):
+        return finding
+    occurrences = [o for o in finding["occurrences"] if o["state"] != state]
+    if not occurrences:
+        return None
+    pages = list(dict.fromkeys(p for o in occurrences for p in o["pages"]))
+    return {**finding, "occurrences": occurrences, "states": [o["state"] for o in occurrences],
+            "state": occurrences[0]["state"], "pages": pages, "page": pages[0] if pages else None}
+
+
+def as_schema_1_2(report: dict) -> dict:
+    """The report as schema 1.2 wrote it: one finding per rule, state and subject, ids with the state."""
+    from scanner.audits.registry import finding_id
+    r = copy.deepcopy(report)
+    old = []
+    for f in r["findings"]:
+        base = {k: v for k, v in f.items() if k not in ("states", "occurrences", "cause")}
+        if not f.get("occurrences"):
+            old.append(base)
+            continue
+        for o in f["occurrences"]:
+            old.append({**base, "id": finding_id(f["rule"], o["state"], f["subject"]), "state": o["state"],
+                        "severity": o["severity"], "page": o["pages"][0] if o["pages"] else None,
+                        "pages": o["pages"], "message": o["message"]})
+    r["findings"], r["schema_version"] = old, "1.2"
+    r.pop("causes", None)
     return r
 
 
@@ -775,7 +806,8 @@ def test_apply_baseline_marks_findings_and_inventory(realistic: dict) -> None:
     new = completed(realistic)
     old = copy.deepcopy(new)
     dropped = old["findings"].pop(0)  # _ga pre-consent: "new" now
-    gone = dict(old["findings"][0], id="0123456789ab", message="fixed since")
+    gone = dict(old["findings"][0], id="0123456789ab", message="fixed since",
+                subject={**old["findings"][0]["subject"], "name": "_fixed_since"})
     old["findings"].append(gone)
     old["states"][0]["pages"][0]["cookies"].append(dict(old["states"][0]["pages"][0]["cookies"][0], name="_old_cookie"))
     out = apply_baseline(new, old, path="reports/old/report.json")
@@ -791,15 +823,57 @@ def test_apply_baseline_marks_findings_and_inventory(realistic: dict) -> None:
 
 
 def test_baseline_gone_in_unreached_state_is_unverified(realistic: dict) -> None:
-    """Withdrawal findings of the last scan are not "fixed" when this scan could not reach withdraw."""
+    """Withdrawal findings of the last scan are not "fixed" when this scan could not reach withdraw;
+    a problem also seen in a reached state is not gone at all."""
     old = copy.deepcopy(realistic)
     out = apply_baseline(unreached(realistic), old)
     gone = out["baseline"]["gone"]
-    withdraw_ids = {f["id"] for f in old["findings"] if f["state"] == "withdraw"}
-    assert withdraw_ids and {g["id"] for g in gone} == withdraw_ids
+    withdraw_only = {f["id"] for f in old["findings"] if f["states"] == ["withdraw"]}
+    assert withdraw_only and {g["id"] for g in gone} == withdraw_only
     assert all(g["unverified"] is True and g["baseline"] == "gone" for g in gone)
-    assert {g["rule"] for g in gone} == {"withdrawal-ignored", "third-party-content"}
+    assert {g["rule"] for g in gone} == {"withdrawal-ignored"}
     assert all(f["baseline"] == "unchanged" for f in out["findings"])
+
+
+def test_one_finding_per_problem_with_its_states_and_cause(realistic: dict) -> None:
+    """The demo's headline counts distinct (rule, item) problems; each names its states, pages and cause."""
+    from scanner.audits import problem_key
+    findings = realistic["findings"]
+    assert len({problem_key(f) for f in findings}) == len(findings) == len({f["id"] for f in findings})
+    leak = [f for f in findings if f["rule"] == "category-leak" and f["subject"]["name"] == "_gcl_au"]
+    assert len(leak) == 1 and leak[0]["states"] == ["only:functional", "only:marketing"]
+    assert [o["state"] for o in leak[0]["occurrences"]] == leak[0]["states"] and leak[0]["state"] == "only:functional"
+    causes = {c["id"]: c for c in realistic["causes"]}
+    assert all(f["cause"] in causes for f in findings)
+    assert sum(c["counts"]["violation"] for c in causes.values()) == counts(realistic)["violation"]
+    top = realistic["causes"][0]
+    assert top["counts"]["violation"] == max(c["counts"]["violation"] for c in causes.values())
+    gtm = next(c for c in realistic["causes"] if c["label"] == "Google Tag Manager tag")
+    ga = next(f for f in findings if f["rule"] == "pre-consent-cookie" and f["subject"]["name"] == "_ga")
+    assert ga["cause"] == gtm["id"] and gtm["kind"] == "tag" and gtm["pages"] == 8
+    youtube = next(c for c in realistic["causes"] if c["vendor"] == "YouTube")
+    assert youtube["kind"] == "embed" and youtube["label"] == "YouTube video embed"
+    assert youtube["items"]["cookie"] >= 3 and "before any consent" in youtube["when"]
+    # the same words on top of every report
+    html = render_html(realistic)
+    assert html.index('id="fix-first"') < html.index('id="matrix"')
+    assert "What to fix first" in render_markdown(realistic).split("### Consent matrix")[0]
+
+
+def test_baseline_of_schema_1_2_matches_problems(realistic: dict) -> None:
+    """A baseline written before 1.3 (one finding per state, ids with the state) matches by problem:
+    nothing is new, nothing gone; one problem removed since is gone once, not once per state."""
+    report = completed(realistic)
+    old = as_schema_1_2(report)
+    assert len(old["findings"]) > len(report["findings"])
+    out = apply_baseline(copy.deepcopy(report), old)
+    assert {f["baseline"] for f in out["findings"]} == {"unchanged"} and out["baseline"]["gone"] == []
+    leak = next(f for f in report["findings"] if f["rule"] == "category-leak" and len(f["states"]) > 1)
+    fixed = copy.deepcopy(report)
+    fixed["findings"] = [f for f in fixed["findings"] if f["id"] != leak["id"]]
+    out = apply_baseline(fixed, old)
+    assert [(g["rule"], g["subject"]["name"]) for g in out["baseline"]["gone"]] == [("category-leak", leak["subject"]["name"])]
+    assert out["baseline"]["gone"][0]["states"] == leak["states"]
 
 
 def test_diff_reports_and_format(realistic: dict, hostile: dict) -> None:
@@ -826,7 +900,8 @@ def test_diff_reports_and_format(realistic: dict, hostile: dict) -> None:
 
 def test_baseline_rendered_in_html_and_markdown(tmp_path: Path, realistic: dict) -> None:
     old = completed(realistic)
-    old["findings"] = old["findings"][1:] + [dict(old["findings"][1], id="0123456789ab")]
+    old["findings"] = old["findings"][1:] + [dict(old["findings"][1], id="0123456789ab",
+                                                  subject={**old["findings"][1]["subject"], "name": "_fixed_since"})]
     out = apply_baseline(completed(realistic), old, path="reports/old/report.json")
     render_all(out, tmp_path, ["html", "md"])
     html = (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -1,6 +1,8 @@
 """Audits: small pure functions over the scan result and the site's declaration.
 
-    annotate_and_audit(result, declaration=None) -> result   # classifies items, adds findings + audits
+    annotate_and_audit(result, declaration=None) -> result   # classifies items, adds findings, causes, audits
+    problem_key(finding) -> str     # the (rule, subject) a finding is about, in any schema version
+    cause_summary(cause) -> str     # one plain sentence for an entry of report.json `causes`
 """
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from ..classify import default_known_cookies, default_vendors
 from ..classify.annotate import classify_result
 from ..consent import load_recipes
 from . import checks  # noqa: F401  (registers the audits)
-from .registry import AUDITS, Findings, finding_id
+from .causes import attribute, summary as cause_summary
+from .registry import AUDITS, Findings, finding_id, problem_key
 
-__all__ = ["AUDITS", "annotate_and_audit", "verdict"]
+__all__ = ["AUDITS", "annotate_and_audit", "cause_summary", "problem_key", "verdict"]
 
 
 from .verdict import verdict  # the audits' conclusion; renderers display it
@@ -26,19 +29,22 @@ def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[
     for entry in AUDITS:
         if entry.check is not None:
             entry.check(result, declaration, findings)
-    result["findings"] = findings.all() + [_with_id(f) for f in policy_findings or []]
+    result["findings"] = (findings.all([str(s.get("state")) for s in result["states"]])
+                          + [_with_id(f) for f in policy_findings or []])
     result["audits"] = [a.meta() for a in AUDITS]
     if policy_findings is not None:
         from ..policy import POLICY_RULES
         result["audits"] += [dict(meta) for meta in POLICY_RULES]
         result["policy"] = {"source": policy_findings[0]["page"] if policy_findings else None,
                             "findings_count": len(policy_findings)}
+    result["causes"] = attribute(result, default_vendors())   # sets each finding's `cause`
     result["verdict"] = verdict(result)
     return result
 
 
 def _with_id(finding: dict) -> dict:
     """Policy findings get a stable id too: rule, subject and the quoted words."""
+    finding = {**finding, "states": [finding["state"]] if finding.get("state") else []}
     if finding.get("id"):
         return finding
     quote = str((finding.get("evidence") or {}).get("quote") or "")

@@ -1,6 +1,8 @@
 """Compare two reports: `apply_baseline` for `scan --baseline`, `diff_reports` + `format_diff` for `diff OLD NEW`.
 
-Findings are matched by their stable id (hash of rule | state | subject).
+Findings are matched by the problem they are about (rule and subject: scanner.audits.problem_key),
+so a baseline written before schema 1.3 (one finding per state) matches the one finding per
+problem of a newer report.
 Inventory items are matched by identity: cookies by (name, domain), storage by
 (kind, origin, key), vendors by vendor name (or host when no vendor is known).
 
@@ -14,6 +16,7 @@ from typing import Any
 from . import verdict
 from .markdown import md_escape
 from .matrix import Report, iter_observations, severity_counts, sorted_findings, states_in_order
+from ..audits.registry import problem_key
 
 
 def _cookie_keys(report: Report) -> dict[tuple, dict[str, Any]]:
@@ -83,16 +86,36 @@ def inventory_diff(old: Report, new: Report) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def _gone_findings(old: Report, new: Report) -> list[dict[str, Any]]:
-    current = {f.get("id") for f in new.get("findings") or []}
+def _states_of(f: dict) -> list[str]:
+    return [str(x) for x in f.get("states") or ([f["state"]] if f.get("state") else [])]
+
+
+def _by_problem(report: Report) -> dict[str, dict]:
+    """problem key -> finding; a pre-1.3 report's findings of one problem merged (states, pages)."""
+    out: dict[str, dict] = {}
+    for f in report.get("findings") or []:
+        if not isinstance(f, dict):
+            continue
+        key = problem_key(f)
+        if key not in out:
+            out[key] = {**f, "states": _states_of(f), "pages": list(f.get("pages") or [])}
+            continue
+        merged = out[key]
+        merged["states"] += [x for x in _states_of(f) if x not in merged["states"]]
+        merged["pages"] += [p for p in f.get("pages") or [] if p not in merged["pages"]]
+    return out
+
+
+def _gone_findings(old: Report, new: Report) -> list[dict]:
+    current = _by_problem(new)
     unreached = _unreached(new)
     gone = []
-    for f in old.get("findings") or []:
-        if f.get("id") in current:
+    for key, f in _by_problem(old).items():
+        if key in current:
             continue
         g = {k: v for k, v in f.items() if k != "baseline"}
         g["baseline"] = "gone"
-        if f.get("state") in unreached:
+        if set(_states_of(f)) & unreached:
             g["unverified"] = True
         gone.append(g)
     return gone
@@ -101,9 +124,9 @@ def _gone_findings(old: Report, new: Report) -> list[dict[str, Any]]:
 def apply_baseline(report: Report, baseline_report: Report, *, path: str | None = None) -> Report:
     """Mark `report` IN PLACE (findings new / unchanged, a `baseline` section) and return it."""
     out = report
-    before = {f.get("id") for f in baseline_report.get("findings") or []}
+    before = _by_problem(baseline_report)
     for f in out.get("findings") or []:
-        f["baseline"] = "unchanged" if f.get("id") in before else "new"
+        f["baseline"] = "unchanged" if problem_key(f) in before else "new"
     site = baseline_report.get("site") or {}
     out["baseline"] = {
         "path": path,
@@ -122,8 +145,8 @@ def _summary(report: Report) -> dict[str, Any]:
 
 
 def diff_reports(old: Report, new: Report) -> dict[str, Any]:
-    before = {f.get("id"): f for f in old.get("findings") or []}
-    after = {f.get("id"): f for f in new.get("findings") or []}
+    before = _by_problem(old)
+    after = _by_problem(new)
     return {
         "old": _summary(old),
         "new": _summary(new),
@@ -143,8 +166,18 @@ def _finding_line(f: dict[str, Any], esc) -> str:
     subject = f.get("subject") or {}
     where = subject.get("domain") or subject.get("host")
     flag = " (state not reached now: unverified)" if f.get("unverified") else ""
-    return (f"[{esc(f.get('severity'))}] {esc(f.get('rule'))} in {esc(f.get('state') or 'site')}: "
-            f"{esc(subject.get('kind'))} {esc(subject.get('name'))}" + (f" ({esc(where)})" if where else "") + flag)
+    states = ", ".join(_states_of(f)) or "site"
+    return (f"[{esc(f.get('severity'))}] {esc(f.get('rule'))} in {esc(states)}: "
+            f"{esc(subject.get('kind'))} {esc(subject.get('name'))}" + (f" ({esc(where)})" if where else "")
+            + _on_pages(f, esc) + flag)
+
+
+def _on_pages(f: dict[str, Any], esc) -> str:
+    pages = [p for p in f.get("pages") or ([f["page"]] if f.get("page") else []) if p]
+    if not pages:
+        return ""
+    return f" on {esc(pages[0])}" + (f" and {len(pages) - 1} other page{'' if len(pages) == 2 else 's'}"
+                                     if len(pages) > 1 else "")
 
 
 def _item_line(kind: str, item: dict[str, Any], esc) -> str:

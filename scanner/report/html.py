@@ -119,6 +119,20 @@ class FindingView:
     evidence: list[Evidence]
     baseline: str | None
     unverified: bool = False
+    occurrences: list[tuple[str, str, int]] = field(default_factory=list)   # (state, label, pages)
+    cause: tuple[str, str] | None = None          # (cause id, label)
+
+
+@dataclass
+class CauseView:
+    id: str
+    label: str
+    summary: str
+    severity: str
+    counts: dict
+    legal_source: str
+    remediation: str
+    findings: list[str]
 
 
 @dataclass
@@ -207,20 +221,48 @@ def _evidence(key: str, value: Any) -> Evidence:
     return Evidence(label, text, href=safe_href(value))
 
 
-def _finding_view(f: dict, report: Report) -> FindingView:
+def _occurrences(f: dict, report: Report) -> list[tuple[str, str, int]]:
+    """(state, label, pages) of each state a finding occurs in; a pre-1.3 finding has one state."""
+    found = [o for o in f.get("occurrences") or [] if isinstance(o, dict) and o.get("state")]
+    if not found:
+        found = [{"state": s, "pages": f.get("pages") or []} for s in f.get("states") or ([f["state"]] if f.get("state") else [])]
+    return [(_s(o["state"]), state_label(str(o["state"]), report), len(o.get("pages") or [])) for o in found]
+
+
+def _finding_view(f: dict, report: Report, causes: dict[str, str] | None = None) -> FindingView:
     subject = f.get("subject") or {}
     pages = [Link(_s(p), safe_href(p)) for p in f.get("pages") or ([f["page"]] if f.get("page") else [])]
     evidence = sorted((_evidence(str(k), v) for k, v in (f.get("evidence") or {}).items()), key=lambda e: e.order)
     state = f.get("state")
+    occurrences = _occurrences(f, report)
+    cause = str(f.get("cause") or "")
     return FindingView(
         _s(f.get("id")), _s(f.get("rule")), _s(f.get("severity")), state,
-        state_label(str(state), report) if state else "Whole site", _s(subject.get("kind")), _s(subject.get("name")),
+        ", ".join(label for _, label, _ in occurrences) if occurrences else "Whole site",
+        _s(subject.get("kind")), _s(subject.get("name")),
         _s(subject.get("domain") or subject.get("host")), _s(f.get("message")), pages, evidence,
-        f.get("baseline"), bool(f.get("unverified")))
+        f.get("baseline"), bool(f.get("unverified")), occurrences,
+        (cause, _s((causes or {}).get(cause))) if cause and (causes or {}).get(cause) else None)
+
+
+def cause_views(report: Report) -> list[CauseView]:
+    """report.json `causes`, most removed first, for 'What to fix first' and the causes table."""
+    from ..audits.causes import summary
+    audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
+    out = []
+    for c in report.get("causes") or []:
+        if not isinstance(c, dict) or not c.get("id"):
+            continue
+        counts = {sev: int((c.get("counts") or {}).get(sev) or 0) for sev in SEVERITIES}
+        out.append(CauseView(_s(c["id"]), _s(c.get("label")), _s(summary(c, label=False)), _s(c.get("severity")), counts,
+                             _s(c.get("legal_source") or (audits.get((c.get("rules") or [None])[0]) or {}).get("legal_source")),
+                             _s(c.get("remediation")), [_s(i) for i in c.get("findings") or []]))
+    return out
 
 
 def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
     audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
+    causes = {str(c.get("id")): str(c.get("label")) for c in report.get("causes") or [] if isinstance(c, dict)}
     groups = []
     for sev in SEVERITIES:
         mine = [f for f in findings if f.get("severity") == sev]
@@ -233,7 +275,7 @@ def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
                 a = audits.get(rid) or {}
                 rules[rid] = RuleGroup(rid, _s(a.get("title") or rid), _s(a.get("description")),
                                        _s(a.get("legal_source")), _s(a.get("remediation")))
-            rules[rid].findings.append(_finding_view(f, report))
+            rules[rid].findings.append(_finding_view(f, report, causes))
         groups.append(SeverityGroup(sev, SEVERITY_LABELS[sev], len(mine), list(rules.values())))
     return groups
 
@@ -269,6 +311,7 @@ def build_context(report: Report) -> dict[str, Any]:
     policy_findings = [f for f in findings if _s(f.get("rule")).startswith("policy-")]
     others = [f for f in findings if not _s(f.get("rule")).startswith("policy-")]
     base = report.get("baseline") or None
+    causes = cause_views(report)
     site = _fields(report.get("site"), "url", "final_url", "host", "registrable_domain")
     tool = _fields(report.get("tool"), "name", "version", "chromium", "rules_version")
     decl = _fields(report.get("declaration"), "name", "path", "sha256") if report.get("declaration") else None
@@ -292,6 +335,8 @@ def build_context(report: Report) -> dict[str, Any]:
                            if isinstance(r, dict)],
         "states": _state_views(report),
         "matrix": build_matrix(report),
+        "causes": causes,
+        "fix_first": [c for c in causes if c.counts["violation"] or c.counts["warning"]][:3],
         "finding_groups": finding_groups(report, others),
         "policy_groups": finding_groups(report, policy_findings),
         "policy": policy,

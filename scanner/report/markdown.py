@@ -42,19 +42,38 @@ def md_escape(value: object, limit: int = 200) -> str:
     return re.sub(r"(?i)(:)(//)|\b(www)(\.)", lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), text)
 
 
-def _findings_table(report: Report) -> list[str]:
+def _fix_first(report: Report) -> list[str]:
+    """The three causes whose fix removes most violations and warnings, with their legal basis."""
+    from ..audits.causes import summary
+    causes = [c for c in report.get("causes") or [] if isinstance(c, dict)
+              and ((c.get("counts") or {}).get("violation") or (c.get("counts") or {}).get("warning"))][:3]
+    if not causes:
+        return []
+    out = ["### What to fix first", ""]
+    for i, c in enumerate(causes, 1):
+        out.append(f"{i}. **{md_escape(c.get('label'), 120)}**: {md_escape(summary(c, label=False), 400)}")
+        if c.get("legal_source"):
+            out.append(f"   Legal basis: {md_escape(c.get('legal_source'), 300)}")
+    return out + [""]
+
+
+def _states_text(f: dict) -> str:
+    return ", ".join(str(s) for s in f.get("states") or ([f["state"]] if f.get("state") else [])) or "—"
+
+
+def _findings_table(report: Report, findings: list[dict] | None = None, title: str = "### Top findings") -> list[str]:
     titles = {a.get("id"): a.get("title") for a in report.get("audits") or []}
-    findings = sorted_findings(report)
+    findings = sorted_findings(report) if findings is None else findings
     if not findings:
         return []
-    out = ["", "### Top findings", "", "| Severity | Rule | State | Subject | Finding |", "|---|---|---|---|---|"]
+    out = ["", title, "", "| Severity | Rule | States | Subject | Finding |", "|---|---|---|---|---|"]
     for f in findings[:MAX_FINDINGS]:
         subject = f.get("subject") or {}
         where = subject.get("domain") or subject.get("host")
         subj = md_escape(subject.get("name"), 80) + (f" \\({md_escape(where, 60)}\\)" if where else "")
         new = " 🆕" if f.get("baseline") == "new" else ""
         title = md_escape(titles.get(f.get("rule")) or f.get("rule"), 80)
-        out.append(f"| {md_escape(f.get('severity'))}{new} | {title} | {md_escape(f.get('state') or '—')} "
+        out.append(f"| {md_escape(f.get('severity'))}{new} | {title} | {md_escape(_states_text(f), 120)} "
                    f"| {subj} | {md_escape(f.get('message'), 200)} |")
     if len(findings) > MAX_FINDINGS:
         out.append("")
@@ -130,9 +149,11 @@ def render_markdown(report: Report) -> str:
                 lines.append(f"- {md_escape(reason, 300)}")
     base = report.get("baseline")
     if base:
-        new = sum(1 for f in report.get("findings") or [] if f.get("baseline") == "new")
-        lines += ["", f"**Compared with baseline:** {new} new, {len(base.get('gone') or [])} gone."]
+        new = [f for f in sorted_findings(report) if f.get("baseline") == "new"]
+        lines += ["", f"**Compared with baseline:** {len(new)} new, {len(base.get('gone') or [])} gone."]
+        lines += _findings_table(report, new, "### New since the baseline")
+    lines[6:6] = _fix_first(report)   # after the counts
     lines += _matrix(report)
-    lines += _findings_table(report)
+    lines += _findings_table(report, None, "### All findings" if base else "### Top findings")
     lines += ["", "_Full details: report.html (consent matrix, evidence, inventories, proposed declaration)._", ""]
     return "\n".join(lines)
