@@ -317,8 +317,9 @@ def build_context(report: Report) -> dict[str, Any]:
     decl = _fields(report.get("declaration"), "name", "path", "sha256") if report.get("declaration") else None
     policy = _fields(report.get("policy"), "source", "findings_count") if report.get("policy") else None
     css, js = _asset("report.css"), _asset("report.js")
+    page_css = _page_css(f"{_s(site.get('host') or site.get('url'))} · scanned {format_time(report.get('started_at'))}")
     return {
-        "css": Markup(css), "js": Markup(js), "csp": _csp(css, js),
+        "css": Markup(css), "js": Markup(js), "page_css": Markup(page_css), "csp": _csp([css, page_css], js),
         "verdict": v, "verdict_title": VERDICTS[v][0], "verdict_text": VERDICTS[v][1],
         "complete": is_complete(report),
         "counts": severity_counts(report),
@@ -363,8 +364,25 @@ def _sha256_source(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _csp(css: str, js: str) -> str:
-    return (f"default-src 'none'; style-src {_sha256_source(css)}; script-src {_sha256_source(js)}; "
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal that no character can end or escape from: everything but
+    letters, digits, space and a few signs becomes a hex escape."""
+    safe = "".join(ch if (ch.isascii() and (ch.isalnum() or ch in " .,:-_/")) else f"\\{ord(ch):06x}"
+                   for ch in text[:200])
+    return f'"{safe}"'
+
+
+def _page_css(margin_text: str) -> str:
+    """The printed page's margins: site and scan date at the bottom left, 'Page N of M' at the right."""
+    box = "font: 8.5px system-ui, sans-serif; color: #667085;"
+    return (f"@page {{ @bottom-left {{ content: {css_string(margin_text)}; {box} }} "
+            f"@bottom-right {{ content: \"Page \" counter(page) \" of \" counter(pages); {box} }} }}")
+
+
+def _csp(styles: list[str], js: str) -> str:
+    """Only our own style blocks and script run: each allowed by its hash."""
+    return (f"default-src 'none'; style-src {' '.join(_sha256_source(css) for css in styles)}; "
+            f"script-src {_sha256_source(js)}; "
             "img-src 'self' data: file:; base-uri 'none'; form-action 'none'")
 
 
