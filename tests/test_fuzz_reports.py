@@ -224,7 +224,9 @@ def csv_problems(folder: Path, report: dict) -> list[str]:
     import pandas as pd
 
     pages = [p for s in report["states"] for p in s["pages"]]
-    expected = {"cookies.csv": sum(len(p["cookies"]) for p in pages), "storage.csv": sum(len(p["storage"]) for p in pages),
+    cookies = {(c.get("name"), c.get("domain"), c.get("path"), c.get("stored") is False) for p in pages for c in p["cookies"]}
+    storage = {(e.get("kind"), e.get("origin"), e.get("key")) for p in pages for e in p["storage"]}
+    expected = {"cookies.csv": len(cookies), "storage.csv": len(storage),   # one row per item
                 "requests.csv": sum(len(p["requests"]) for p in pages), "findings.csv": len(report["findings"])}
     problems = []
     for name, columns in COLUMNS.items():

@@ -316,7 +316,9 @@ def csv_problems(folder: Path, report: dict, sep: str) -> list[str]:
     from scanner.report.csv import COLUMNS
 
     problems = []
-    expected_rows = {"cookies.csv": len(items(report, "cookies")), "storage.csv": len(items(report, "storage")),
+    cookies = {(c.get("name"), c.get("domain"), c.get("path"), c.get("stored") is False) for c in items(report, "cookies")}
+    storage = {(e.get("kind"), e.get("origin"), e.get("key")) for e in items(report, "storage")}
+    expected_rows = {"cookies.csv": len(cookies), "storage.csv": len(storage),   # one row per item
                      "requests.csv": len(items(report, "requests")), "findings.csv": len(report["findings"])}
     for name, columns in COLUMNS.items():
         rows = read_csv(folder / name, sep)

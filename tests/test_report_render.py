@@ -504,8 +504,10 @@ def test_hostile_report_in_chromium_runs_nothing(tmp_path: Path, hostile: dict, 
               const link = el.getAttribute('href') || el.getAttribute('src') || '';
               if (/^\\s*(javascript|data|vbscript):/i.test(link)) bad.push(el.tagName + ' ' + link);
             }
-            for (const sel of ['img[src="x"]', 'svg', 'iframe', 'object', 'embed', 'u', 'form', 'base', 'style + style'])
+            for (const sel of ['img[src="x"]', 'svg', 'iframe', 'object', 'embed', 'u', 'form', 'base', 'body style'])
               if (document.querySelector(sel)) bad.push(sel);
+            // our two style blocks (the stylesheet, the printed page's margins) and no other
+            if (document.querySelectorAll('style').length !== 2) bad.push(document.querySelectorAll('style').length + ' styles');
             // our own <b> (counters) and <i> (legend swatches) only: the site's <b>/<i> stayed text
             for (const el of document.querySelectorAll('b')) if (!el.closest('.count, .kpi')) bad.push('b ' + el.textContent);
             for (const el of document.querySelectorAll('i')) if (!el.closest('.legend')) bad.push('i ' + el.textContent);
@@ -626,20 +628,33 @@ def test_csv_neutralises_formulas_and_uses_separator(tmp_path: Path, hostile: di
             assert not str(value).startswith(("=", "+", "-", "@", "\t", "\r")), value
 
 
-def test_csv_rows_per_item_state_and_page(tmp_path: Path, realistic: dict) -> None:
+def test_csv_one_inventory_row_per_item_with_states_pages_and_readable_cells(tmp_path: Path, realistic: dict) -> None:
+    """cookies.csv is an inventory (19 rows for the demo's 19 cookies, not one per page and state):
+    ISO dates, yes/no, the states and page count; findings.csv explains each problem."""
     render_all(realistic, tmp_path, ["csv"])
     cookies = read_csv(tmp_path / "cookies.csv", ",")
-    expected = sum(len(p["cookies"]) for s in realistic["states"] for p in s["pages"])
-    assert len(cookies) == expected and list(cookies.columns) == list(COLUMNS["cookies.csv"])
-    ga_states = set(cookies.loc[cookies["name"] == "_ga", "state"])
-    assert ga_states == set(STATES)   # Google Analytics is there in every state, even after "reject all"
-    ga_pages = set(cookies.loc[(cookies["name"] == "_ga") & (cookies["state"] == "none"), "page_url"])
-    assert len(ga_pages) == 8 and "https://www.micropep.com/careers" in ga_pages   # one row per page
+    distinct = {(c["name"], c["domain"], c["path"]) for s in realistic["states"] for p in s["pages"] for c in p["cookies"]}
+    assert len(cookies) == len(distinct) == 19 and list(cookies.columns) == list(COLUMNS["cookies.csv"])
+    ga = cookies.loc[cookies["name"] == "_ga"].iloc[0]
+    assert ga["states"] == "; ".join(STATES)   # Google Analytics is there in every state, even after "reject all"
+    assert ga["pages"] == "8" and ga["first_page"] == "https://www.micropep.com/"
+    youtube = cookies.loc[cookies["name"] == "VISITOR_INFO1_LIVE"].iloc[0]
+    assert youtube["expires"] == "2026-07-04T09:00:00Z" and youtube["secure"] == "yes" and youtube["session"] == "no"
+    assert set(cookies["stored"]) == {"yes"}
+    storage = read_csv(tmp_path / "storage.csv", ",")
+    assert len(storage) == len({(e["kind"], e["origin"], e["key"]) for s in realistic["states"]
+                                for p in s["pages"] for e in p["storage"]})
     requests = read_csv(tmp_path / "requests.csv", ",")
     assert len(requests) == sum(len(p["requests"]) for s in realistic["states"] for p in s["pages"])
+    assert set(requests["tracker"]) == {"yes", "no"}
     findings = read_csv(tmp_path / "findings.csv", ",")
     assert len(findings) == len(realistic["findings"])
     assert set(findings["severity"]) == {"violation", "warning", "info"}
+    leak = findings.loc[(findings["rule"] == "category-leak") & (findings["subject_name"] == "_gcl_au")].iloc[0]
+    assert leak["states"] == "only:functional; only:marketing" and leak["page_count"] == "8"
+    assert leak["legal_source"].startswith("GDPR art. 4(11)") and leak["remediation"].startswith("Map every tag")
+    assert leak["cause"] == "Google Tag Manager tag" and leak["why"]
+    assert "Set by: https://www.googletagmanager.com/" in leak["evidence"] and "{" not in leak["evidence"]
 
 
 # --------------------------------------------------------------------------- Markdown

@@ -203,7 +203,7 @@ def format_elapsed(seconds: Any) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def _evidence(key: str, value: Any) -> Evidence:
+def evidence_view(key: str, value: Any) -> Evidence:
     label = _EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize())
     if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return Evidence(label, human_duration(value), detail=f"{int(value):,} s".replace(",", " "))
@@ -232,7 +232,7 @@ def _occurrences(f: dict, report: Report) -> list[tuple[str, str, int]]:
 def _finding_view(f: dict, report: Report, causes: dict[str, str] | None = None) -> FindingView:
     subject = f.get("subject") or {}
     pages = [Link(_s(p), safe_href(p)) for p in f.get("pages") or ([f["page"]] if f.get("page") else [])]
-    evidence = sorted((_evidence(str(k), v) for k, v in (f.get("evidence") or {}).items()), key=lambda e: e.order)
+    evidence = sorted((evidence_view(str(k), v) for k, v in (f.get("evidence") or {}).items()), key=lambda e: e.order)
     state = f.get("state")
     occurrences = _occurrences(f, report)
     cause = str(f.get("cause") or "")
