@@ -657,6 +657,45 @@ def test_csv_one_inventory_row_per_item_with_states_pages_and_readable_cells(tmp
     assert "Set by: https://www.googletagmanager.com/" in leak["evidence"] and "{" not in leak["evidence"]
 
 
+def test_xlsx_workbook_one_sheet_per_table_frozen_filtered_text_never_formula(tmp_path: Path, realistic: dict,
+                                                                               hostile: dict) -> None:
+    import io
+    from openpyxl import load_workbook
+    render_all(realistic, tmp_path, ["csv", "xlsx"])
+    book = load_workbook(tmp_path / "report.xlsx")
+    assert book.sheetnames == ["Summary", "Findings", "Causes", "Cookies", "Storage", "Requests"]
+    for title, name in (("Findings", "findings.csv"), ("Cookies", "cookies.csv"), ("Storage", "storage.csv"),
+                        ("Requests", "requests.csv")):
+        sheet, csv_rows = book[title], read_csv(tmp_path / name, ",")
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}{sheet.max_row}"
+        assert [c.value for c in sheet[1]] == list(COLUMNS[name]) and sheet.max_row == len(csv_rows) + 1
+    summary = {row[0].value: row[1].value for row in book["Summary"].iter_rows()}
+    assert summary["Verdict"] == "violations" and summary["Violations"] == counts(realistic)["violation"]
+    assert summary["1. " + realistic["causes"][0]["label"]].startswith("On ")
+    cookies = {row[0].value: row for row in book["Cookies"].iter_rows(min_row=2)}
+    header = [c.value for c in book["Cookies"][1]]
+    youtube = cookies["VISITOR_INFO1_LIVE"]
+    assert youtube[header.index("expires")].value == "2026-07-04T09:00:00Z" and youtube[header.index("secure")].value == "yes"
+    # a hostile report: strings that look like formulas are text cells, and the file is valid XML
+    data = render_xlsx_bytes(hostile)
+    formulas = [(s.title, c.coordinate) for s in load_workbook(io.BytesIO(data)) for row in s.iter_rows() for c in row
+                if c.data_type == "f"]
+    assert formulas == [] and b"=HYPERLINK" in _unzipped(data)
+    assert render_xlsx_bytes(hostile) == data          # re-rendered, the same bytes
+
+
+def render_xlsx_bytes(report: dict) -> bytes:
+    from scanner.report.xlsx import render_xlsx
+    return render_xlsx(copy.deepcopy(report))
+
+
+def _unzipped(data: bytes) -> bytes:
+    import io
+    import zipfile
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return b"".join(z.read(n) for n in z.namelist())
+
+
 # --------------------------------------------------------------------------- Markdown
 
 def test_md_escape() -> None:

@@ -37,7 +37,7 @@ Report = dict[str, Any]
 from .. import SCHEMA_VERSION
 
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".")[0]
-FORMATS = ("json", "html", "csv", "md", "junit", "sarif")
+FORMATS = ("json", "html", "csv", "md", "junit", "sarif", "xlsx")
 DEFAULT_FORMATS = ("json", "html", "csv", "md")
 FILENAMES: dict[str, tuple[str, ...]] = {
     "json": ("report.json",),
@@ -46,6 +46,7 @@ FILENAMES: dict[str, tuple[str, ...]] = {
     "md": ("summary.md",),
     "junit": ("junit.xml",),
     "sarif": ("results.sarif",),
+    "xlsx": ("report.xlsx",),
 }
 FAIL_ON = ("violation", "warning", "never", "new-violation")
 VERDICTS = ("pass", "violations", "warnings", "incomplete")
@@ -167,8 +168,8 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 # --------------------------------------------------------------------------- rendering
 
-def _renderers() -> dict[str, Callable[[Report, str], dict[str, str]]]:
-    from . import csv as csv_, html, junit, markdown, sarif
+def _renderers() -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
+    from . import csv as csv_, html, junit, markdown, sarif, xlsx
 
     return {
         "json": lambda r, sep: {"report.json": dumps_json(r)},
@@ -177,6 +178,7 @@ def _renderers() -> dict[str, Callable[[Report, str], dict[str, str]]]:
         "md": lambda r, sep: {"summary.md": markdown.render_markdown(r)},
         "junit": lambda r, sep: {"junit.xml": junit.render_junit(r)},
         "sarif": lambda r, sep: {"results.sarif": sarif.render_sarif_json(r)},
+        "xlsx": lambda r, sep: {"report.xlsx": xlsx.render_xlsx(r)},
     }
 
 

@@ -153,13 +153,19 @@ def _to_text(frame: pd.DataFrame, sep: str) -> str:
     return buf.getvalue()
 
 
+def table_rows(report: Report, name: str) -> Iterator[dict[str, Any]]:
+    """The rows of one table (`cookies.csv`...) as dicts of COLUMNS[name], before cell formatting
+    (report.xlsx writes the same rows)."""
+    if name == "cookies.csv":
+        return _inventory(report, "cookies", ("name", "domain", "path"), COLUMNS[name])
+    if name == "storage.csv":
+        return _inventory(report, "storage", ("kind", "origin", "key"), COLUMNS[name])
+    if name == "requests.csv":
+        return _observed(report, "requests", COLUMNS[name])
+    return _findings(report)
+
+
 def render_csv(report: Report, *, sep: str = ",") -> dict[str, str]:
     """{file name: CSV text}; the caller writes them with encoding utf-8-sig."""
     report = redacted(report)  # also a report.json written before URLs were redacted
-    sources = {
-        "cookies.csv": _inventory(report, "cookies", ("name", "domain", "path"), COLUMNS["cookies.csv"]),
-        "storage.csv": _inventory(report, "storage", ("kind", "origin", "key"), COLUMNS["storage.csv"]),
-        "requests.csv": _observed(report, "requests", COLUMNS["requests.csv"]),
-        "findings.csv": _findings(report),
-    }
-    return {name: _to_text(_frame(rows, COLUMNS[name]), sep) for name, rows in sources.items()}
+    return {name: _to_text(_frame(table_rows(report, name), COLUMNS[name]), sep) for name in COLUMNS}
