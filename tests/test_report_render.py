@@ -568,6 +568,30 @@ def test_realistic_report_in_chromium(tmp_path: Path, realistic: dict, browser) 
         page.close()
 
 
+def test_email_html_carries_its_screenshots(tmp_path: Path, realistic: dict, browser) -> None:
+    """report-email.html is one file: sent alone (the folder gone), every screenshot still shows."""
+    folder = tmp_path / "scan"
+    add_screenshots(folder, realistic)
+    (folder / "screenshots" / "evil.png").write_bytes(b"<script>alert(1)</script>")   # not a PNG: never embedded
+    render_all(realistic, folder, ["html", "html-email"])
+    alone = tmp_path / "sent" / "report-email.html"
+    alone.parent.mkdir()
+    shutil.copy(folder / "report-email.html", alone)
+    text = alone.read_text(encoding="utf-8")
+    shots = [s for st in realistic["states"] for s in st.get("screenshots") or []]
+    assert shots and text.count('src="data:image/png;base64,') >= len(shots)
+    assert 'href="screenshots/' not in text and 'src="screenshots/' not in text
+    assert 'src="screenshots/' in (folder / "report.html").read_text(encoding="utf-8")   # the folder's page links them
+    page, events = open_report(browser, alone)
+    try:
+        sizes = page.evaluate("[...document.querySelectorAll('img.thumb')].map(i => i.naturalWidth)")
+        assert sizes and all(w > 0 for w in sizes), sizes
+        assert not [c for c in events["console"] if "error" in c.lower()], events["console"]
+        assert all(u.startswith(("file://", "data:")) for u in events["requests"]), events["requests"]
+    finally:
+        page.close()
+
+
 def test_incomplete_report_in_chromium(tmp_path: Path, realistic: dict, browser) -> None:
     report = unreached(realistic)
     render_all(report, tmp_path, ["html"])

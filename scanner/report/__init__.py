@@ -37,7 +37,7 @@ Report = dict[str, Any]
 from .. import SCHEMA_VERSION
 
 SCHEMA_MAJOR = SCHEMA_VERSION.split(".")[0]
-FORMATS = ("json", "html", "csv", "md", "junit", "sarif", "xlsx")
+FORMATS = ("json", "html", "csv", "md", "junit", "sarif", "xlsx", "html-email")
 DEFAULT_FORMATS = ("json", "html", "csv", "md")
 FILENAMES: dict[str, tuple[str, ...]] = {
     "json": ("report.json",),
@@ -47,6 +47,7 @@ FILENAMES: dict[str, tuple[str, ...]] = {
     "junit": ("junit.xml",),
     "sarif": ("results.sarif",),
     "xlsx": ("report.xlsx",),
+    "html-email": ("report-email.html",),
 }
 FAIL_ON = ("violation", "warning", "never", "new-violation")
 VERDICTS = ("pass", "violations", "warnings", "incomplete")
@@ -168,7 +169,7 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 # --------------------------------------------------------------------------- rendering
 
-def _renderers() -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
+def _renderers(out: Path) -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
     from . import csv as csv_, html, junit, markdown, sarif, xlsx
 
     return {
@@ -179,6 +180,8 @@ def _renderers() -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
         "junit": lambda r, sep: {"junit.xml": junit.render_junit(r)},
         "sarif": lambda r, sep: {"results.sarif": sarif.render_sarif_json(r)},
         "xlsx": lambda r, sep: {"report.xlsx": xlsx.render_xlsx(r)},
+        # report.html with the screenshots of `out` embedded: one file to send by e-mail
+        "html-email": lambda r, sep: {"report-email.html": html.render_html(r, embed_from=out)},
     }
 
 
@@ -194,7 +197,7 @@ def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEF
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     redact(report)
-    renderers = _renderers()
+    renderers = _renderers(out)
     written: list[Path] = []
     for fmt in (f for f in FORMATS if f in wanted):
         for name, text in renderers[fmt](report, csv_sep).items():

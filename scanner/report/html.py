@@ -417,6 +417,41 @@ def _refused_line(entry: dict) -> str:
     return line
 
 
-def render_html(report: Report) -> str:
+MAX_EMBEDDED_IMAGE = 3 * 1024 * 1024     # bytes per screenshot
+MAX_EMBEDDED_TOTAL = 40 * 1024 * 1024    # bytes for the whole page
+
+
+class _Embedder:
+    """`src(path)` for <img>: the relative path, or (embedding) the PNG from the report folder as a
+    data: URI, so that one file carries its evidence (e-mail). Only PNG files inside the folder,
+    within the size limits; anything else keeps its path (and shows as missing)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder.resolve() if folder is not None else None
+        self.total = 0
+
+    @property
+    def embedding(self) -> bool:
+        return self.folder is not None
+
+    def src(self, path: str | None) -> str | None:
+        if self.folder is None or not path:
+            return path
+        target = (self.folder / path).resolve()
+        try:
+            target.relative_to(self.folder)
+            data = target.read_bytes() if target.is_file() and target.stat().st_size <= MAX_EMBEDDED_IMAGE else b""
+        except (ValueError, OSError):
+            data = b""
+        if not data.startswith(b"\x89PNG\r\n\x1a\n") or self.total + len(data) > MAX_EMBEDDED_TOTAL:
+            return path
+        self.total += len(data)
+        return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def render_html(report: Report, *, embed_from: Path | str | None = None) -> str:
+    """report.html; with `embed_from` (the report folder), every screenshot is embedded in the page."""
     report = redacted(report)  # also a report.json written before URLs were redacted
-    return _env().get_template("report.html.j2").render(**build_context(report))
+    embedder = _Embedder(Path(embed_from) if embed_from is not None else None)
+    return _env().get_template("report.html.j2").render(**build_context(report), img_src=embedder.src,
+                                                         embedded=embedder.embedding)
