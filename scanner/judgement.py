@@ -124,6 +124,8 @@ def need_of(kind: str, item: dict, model: ConsentModel) -> Need | None:
     (loaders, the site's own assets, CDNs): those are not judged."""
     if kind == "request":
         return _request_need(item, model)
+    if kind == "script":
+        return _script_need(item, model)
     if kind == "cookie" and item.get("stored") is False:
         # a Set-Cookie line or script write the browser refused: never stored, nothing to consent to
         # (its attributes are still audited: insecure-cookie)
@@ -185,8 +187,24 @@ def _request_need(request: dict, model: ConsentModel) -> Need | None:
     return None
 
 
+def _script_need(script: dict, model: ConsentModel) -> Need | None:
+    """A script that fingerprints the device needs consent (ePrivacy art. 5(3), EDPB Guidelines
+    2/2023): for its vendor's purpose when known, else for a purpose nobody can tell. A script that
+    only read a few device properties is not judged."""
+    if not script.get("fingerprinting"):
+        return None
+    purpose = script.get("category")
+    purposes = frozenset([purpose]) if purpose in OPTIONAL_PURPOSES else frozenset()
+    who = script.get("vendor") or script.get("host") or "a script"
+    text = f"{who} fingerprints the device ({', '.join(script.get('signals') or [])})"
+    if script.get("declared_as") is not None:
+        return _declared_need(script["declared_as"], purpose, script.get("party"), purposes, text, model,
+                              rule="fingerprinting")
+    return Need(False, text, purposes=purposes, unknown=not purposes, rule="fingerprinting")
+
+
 def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
-    """Status of `item` (kind: cookie | storage | request), PRESENT in `state`."""
+    """Status of `item` (kind: cookie | storage | request | script), PRESENT in `state`."""
     need = need_of(kind, item, model)
     if need is None:
         return Judgement(ALLOWED if item.get("category") == "necessary" else PRESENT,

@@ -26,8 +26,8 @@ from ..domains import host_of, party, registrable_domain
 from .checks import subject_of
 from .registry import SEVERITIES
 
-ITEM_KINDS = ("cookie", "storage", "request")
-_KEYS = {"cookie": "cookies", "storage": "storage", "request": "requests"}
+ITEM_KINDS = ("cookie", "storage", "request", "script")
+_KEYS = {"cookie": "cookies", "storage": "storage", "request": "requests", "script": "fingerprinting"}
 EMBED_WORDS = {"video": "video embed", "map": "map embed", "social": "social widget", "audio": "audio player",
                "font": "web fonts", "captcha": "CAPTCHA"}
 
@@ -38,6 +38,8 @@ def _subject_key(subject: dict) -> tuple:
 
 def _loader(kind: str, item: dict, site_domain: str) -> tuple[str, bool]:
     """(URL of what made the browser set or send `item`, whether it came from inside a frame)."""
+    if kind == "script":     # a fingerprinting script is its own cause
+        return item.get("script") or "", False
     frame = item.get("frame_url") or ""
     if kind in ("request", "storage") and frame and party(host_of(frame), site_domain) == "third":
         return frame, True
@@ -71,7 +73,7 @@ def _cause_of(kind: str, item: dict, site_domain: str, vendors) -> dict:
             noun = "embed" if framed else "tag"
         return {"key": f"third:{name}", "kind": "embed" if (embed or framed) else "tag", "label": f"{name} {noun}",
                 "vendor": name, "host": registrable_domain(host)}
-    scripted = kind == "storage" or item.get("set_by") == "script" or (
+    scripted = kind in ("storage", "script") or item.get("set_by") == "script" or (
         kind == "request" and item.get("initiator_type") == "script")
     if scripted:
         path = _path(url)

@@ -42,8 +42,18 @@ def _request_subject(r):
     return {"kind": "request", "name": r.get("vendor") or r["host"], "host": r["host"]}
 
 
+def _script_subject(s):
+    return {"kind": "script", "name": script_name(s.get("script") or ""), "host": s.get("host") or ""}
+
+
+def script_name(url: str) -> str:
+    """'cdn.example.com/fp.js' for a script URL (the query is not part of the name)."""
+    return url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0][:300]
+
+
 def subject_of(kind: str, item: dict) -> dict:
-    return {"cookie": _cookie_subject, "storage": _storage_subject, "request": _request_subject}[kind](item)
+    return {"cookie": _cookie_subject, "storage": _storage_subject, "request": _request_subject,
+            "script": _script_subject}[kind](item)
 
 
 def _cookie_evidence(c):
@@ -58,6 +68,9 @@ def _evidence(kind: str, item: dict, reason: str) -> dict:
     elif kind == "storage":
         evidence = {k: item.get(k) for k in ("setter_url", "kind", "category", "category_source", "declared_as")
                     if item.get(k) is not None}
+    elif kind == "script":
+        evidence = {k: item.get(k) for k in ("script", "signals", "vendor", "category", "declared_as")
+                    if item.get(k) is not None}
     else:
         evidence = {k: item.get(k) for k in ("url", "initiator_url", "resource_type", "category", "embed", "declared_as")
                     if item.get(k) is not None}
@@ -70,6 +83,8 @@ def _what(kind: str, item: dict) -> str:
         return f"cookie {item['name']} ({item.get('category')}, {item.get('vendor') or item['domain']})"
     if kind == "storage":
         return f"storage entry {item['key']} ({item.get('category')}, {item['origin']})"
+    if kind == "script":
+        return f"fingerprinting script {script_name(item.get('script') or '')} ({', '.join(item.get('signals') or [])})"
     if item.get("tracker"):
         return f"tracker request to {item['host']} ({item.get('category')}, {item.get('vendor')})"
     return f"{item.get('embed')} from {item['host']} ({item.get('vendor') or 'third party'})"
@@ -89,6 +104,8 @@ def observations(result):
                 yield state, page, "storage", s
             for r in page.get("requests") or []:
                 yield state, page, "request", r
+            for script in page.get("fingerprinting") or []:
+                yield state, page, "script", script
 
 
 @audit("pre-consent-cookie", "violation", "Trackers before consent",
@@ -107,6 +124,11 @@ def consent_states_audit(result, declaration, findings):
         if verdict.status not in (NOT_ALLOWED, WARNING):
             continue
         subject = subject_of(kind, item)
+        if kind == "script":   # fingerprinting, whatever the purpose: its own rule
+            findings.add("fingerprinting", verdict.severity or "warning", name, page["url"], subject,
+                         f"{_what(kind, item)} {consent_states.when(name, model.label(only_category(name)) if only_category(name) else None)}",
+                         _evidence(kind, item, verdict.reason))
+            continue
         if verdict.rule == "unknown":
             key = "|".join((kind, subject["name"], subject.get("domain") or subject.get("host") or ""))
             entry = unknown.setdefault(key, (kind, item, subject, [], page["url"]))
@@ -128,6 +150,18 @@ def consent_states_audit(result, declaration, findings):
         findings.add("unknown-purpose", "warning", None, page, subject,
                      f"{_what(kind, item)}: purpose unknown, present in {', '.join(states)}",
                      {**_evidence(kind, item, "unknown purpose"), "states": states})
+
+
+describe("fingerprinting", "violation", "Device fingerprinting without consent",
+         "A script reads device properties that single out the browser (a canvas read back after drawing text, "
+         "audio rendered offline, fonts probed by measurement, or several weaker reads together) while the visitor "
+         "has not consented to what it is for. Fingerprinting is reading information from the device, like a "
+         "cookie is; it needs the same consent, and it survives the deletion of cookies. With one optional "
+         "category accepted, a script whose purpose nobody can tell is a warning.",
+         "ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 on the technical scope of art. 5(3) §§47-56; "
+         "Article 29 Working Party Opinion 9/2014 on device fingerprinting; Loi Informatique et Libertés art. 82",
+         "Load the fingerprinting script only after the visitor accepts the category that covers its purpose, "
+         "or remove it; declare its vendor and purpose in the cookie policy.")
 
 
 describe("pre-consent-storage", "violation", "Storage written before consent",

@@ -11,6 +11,9 @@ Fields added to cookies and storage entries:
                      set it) | known | vendor | unknown
     vendor, purpose, embed (a video/map/social... provider's item)
 Fields added to requests: vendor, vendor_category, category, country, tracker, embed, declared_as.
+Added to each page: `fingerprinting`, one entry per script that read device properties
+(scanner.classify.fingerprint): script, apis, signals, fingerprinting, host, party, vendor,
+category (the vendor's purpose), declared_as.
 
 Whether any of this is allowed in a consent state is decided elsewhere (scanner.judgement).
 """
@@ -18,9 +21,10 @@ from __future__ import annotations
 
 import re
 
-from ..domains import host_of, registrable_domain
+from ..domains import host_of, party, registrable_domain
 from ..vocabulary import OPTIONAL_PURPOSES
 from .embeds import default_embeds
+from .fingerprint import default_fingerprint_rules
 from .known_cookies import default_generic_names
 
 TRACKING_PURPOSES = ("analytics", "marketing")
@@ -77,6 +81,7 @@ def classify_result(result: dict, *, declaration, known, vendors, recipes) -> No
     """Annotate the result in place."""
     context = _Context(declaration, known, vendors,
                        _record_matcher(recipes, candidate_records(result, known, vendors)))
+    site_domain = str((result.get("site") or {}).get("registrable_domain") or "")
     for state in result["states"]:
         for page in state.get("pages") or []:
             contacted = {r.get("host") or "" for r in page.get("requests") or []}
@@ -87,6 +92,8 @@ def classify_result(result: dict, *, declaration, known, vendors, recipes) -> No
                 context.item(entry, entry["key"], host_of(entry["origin"]), "storage")
             for request in page.get("requests") or []:
                 context.request(request)
+            page["fingerprinting"] = [context.script(entry, site_domain) for entry in
+                                      default_fingerprint_rules().scripts(page.get("device_reads"))]
 
 
 class _Context:
@@ -115,6 +122,19 @@ class _Context:
             declared = self.declaration.find_vendor(host, request["vendor"])
             if declared is not None and declared.get("category") is not None:
                 request["declared_as"] = str(declared["category"])
+
+    def script(self, entry: dict, site_domain: str) -> dict:
+        """A script that read device properties (scanner.classify.fingerprint): its host, party,
+        vendor and the vendor's purpose, and the category the declaration gives the vendor."""
+        host = host_of(entry["script"])
+        vendor = self.vendors.for_host(host) if host else None
+        entry.update(host=host, party=party(host, site_domain) if host else "first", vendor=vendor.name if vendor else None,
+                     category=vendor.purpose if vendor else None, declared_as=None)
+        if self.declaration is not None and host:
+            declared = self.declaration.find_vendor(host, entry["vendor"])
+            if declared is not None and declared.get("category") is not None:
+                entry["declared_as"] = str(declared["category"])
+        return entry
 
     def item(self, item: dict, name: str, host: str, kind: str) -> None:
         storage = kind == "storage"

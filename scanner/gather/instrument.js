@@ -81,6 +81,99 @@
     return origSetItem.apply(this, arguments);
   };
 
+  // ---- device-property reads that fingerprinting scripts rely on (EDPB Guidelines 2/2023) --------
+  // Reported once per script and API, with the script on top of the stack; scanner/classify/
+  // fingerprint.py decides from the combination (rules/fingerprinting.yaml). Canvas: only a
+  // read-back (toDataURL, toBlob, getImageData) of a canvas of at least 16x16 on which text of at
+  // least 10 distinct characters or in 2 colours was drawn, and that never used save()/restore()
+  // (what drawing libraries do): a chart, a signature pad or a badge is not reported.
+  const reported = new Set();
+  function fp(api, detail) {
+    try {
+      const stack = callers();
+      const key = api + ' ' + (stack[0] || location.href);
+      if (reported.has(key) || reported.size > 500) return;
+      reported.add(key);
+      send({type: 'fp', api, detail: detail ? String(detail).slice(0, 200) : null, stack});
+    } catch (e) { /* never break the page */ }
+  }
+  const canvasText = new WeakMap();   // canvas -> {chars: Set, colors: Set, saved: bool}
+  function textOf(ctx) {
+    const canvas = ctx && ctx.canvas;
+    if (!canvas) return null;
+    let t = canvasText.get(canvas);
+    if (!t) { t = {chars: new Set(), colors: new Set(), saved: false}; canvasText.set(canvas, t); }
+    return t;
+  }
+  function wrap(proto, name, before) {
+    if (!proto || typeof proto[name] !== 'function') return;
+    const orig = proto[name];
+    proto[name] = function () {
+      try { before(this, arguments); } catch (e) { /* ignore */ }
+      return orig.apply(this, arguments);
+    };
+  }
+  const C2D = window.CanvasRenderingContext2D && CanvasRenderingContext2D.prototype;
+  for (const name of ['fillText', 'strokeText']) {
+    wrap(C2D, name, (ctx, args) => {
+      const t = textOf(ctx);
+      if (!t || t.chars.size > 64) return;
+      for (const ch of String(args[0]).slice(0, 64)) t.chars.add(ch);
+      t.colors.add(String(name === 'fillText' ? ctx.fillStyle : ctx.strokeStyle));
+    });
+  }
+  for (const name of ['save', 'restore']) wrap(C2D, name, (ctx) => { const t = textOf(ctx); if (t) t.saved = true; });
+  function readBack(canvas, how) {
+    const t = canvasText.get(canvas);
+    if (!t || t.saved || canvas.width < 16 || canvas.height < 16) return;
+    if (t.chars.size >= 10 || t.colors.size >= 2) fp('canvas-readback', how + ' ' + canvas.width + 'x' + canvas.height);
+  }
+  const CANVAS = window.HTMLCanvasElement && HTMLCanvasElement.prototype;
+  wrap(CANVAS, 'toDataURL', (canvas, args) => {
+    if (!/jpe?g|webp/i.test(String(args[0] || ''))) readBack(canvas, 'toDataURL');   // lossy: not a stable hash
+  });
+  wrap(CANVAS, 'toBlob', (canvas) => readBack(canvas, 'toBlob'));
+  wrap(C2D, 'getImageData', (ctx, args) => { if (ctx.canvas && args[2] >= 16 && args[3] >= 16) readBack(ctx.canvas, 'getImageData'); });
+  const fontsMeasured = new Set();
+  wrap(C2D, 'measureText', (ctx) => {
+    if (fontsMeasured.size <= 64) fontsMeasured.add(String(ctx.font));
+    if (fontsMeasured.size === 20) fp('font-probe', 'measureText with 20 fonts');
+  });
+  const fontsSet = new Set();
+  const fontDesc = window.CSSStyleDeclaration && Object.getOwnPropertyDescriptor(CSSStyleDeclaration.prototype, 'fontFamily');
+  if (fontDesc && fontDesc.set) {
+    Object.defineProperty(CSSStyleDeclaration.prototype, 'fontFamily', {
+      configurable: true, enumerable: fontDesc.enumerable,
+      get() { return fontDesc.get.call(this); },
+      set(value) {
+        if (fontsSet.size <= 64) {
+          fontsSet.add(String(value));
+          if (fontsSet.size === 20) fp('font-probe', 'style.fontFamily with 20 fonts');
+        }
+        return fontDesc.set.call(this, value);
+      },
+    });
+  }
+  for (const GL of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
+    // UNMASKED_VENDOR_WEBGL, UNMASKED_RENDERER_WEBGL (WEBGL_debug_renderer_info)
+    wrap(GL && GL.prototype, 'getParameter', (gl, args) => { if (args[0] === 37445 || args[0] === 37446) fp('webgl-debug-info'); });
+  }
+  const OAC = window.OfflineAudioContext && OfflineAudioContext.prototype;
+  const oscillating = new WeakSet();
+  wrap(OAC, 'createOscillator', (ctx) => oscillating.add(ctx));
+  wrap(OAC, 'startRendering', (ctx) => { if (oscillating.has(ctx)) fp('audio-render', 'OfflineAudioContext with an oscillator'); });
+  const NAV = window.Navigator && Navigator.prototype;
+  for (const [prop, api] of [['plugins', 'plugins'], ['mimeTypes', 'plugins']]) {
+    const d = NAV && Object.getOwnPropertyDescriptor(NAV, prop);
+    if (d && d.get) {
+      Object.defineProperty(NAV, prop, {configurable: true, enumerable: d.enumerable,
+        get() { fp(api); return d.get.call(this); }});
+    }
+  }
+  wrap(NAV, 'getBattery', () => fp('battery'));
+  wrap(window.MediaDevices && MediaDevices.prototype, 'enumerateDevices', () => fp('media-devices'));
+  wrap(window.NavigatorUAData && NavigatorUAData.prototype, 'getHighEntropyValues', () => fp('high-entropy-ua'));
+
   if (window.IDBFactory && IDBFactory.prototype.open) {
     const origOpen = IDBFactory.prototype.open;
     IDBFactory.prototype.open = function (name) {

@@ -4,7 +4,9 @@ Sources, all from the real browser:
 - CDP Network events: every request (initiator, frame, redirects, timing) and every
   Set-Cookie response header, including the lines Chromium refused and why;
 - an init script (instrument.js) that reports `document.cookie`, `cookieStore.set`,
-  `Storage.setItem` and `indexedDB.open` calls with the script URL on top of the stack;
+  `Storage.setItem` and `indexedDB.open` calls with the script URL on top of the stack, and the
+  device-property reads fingerprinting relies on (canvas read-back of drawn text, WebGL renderer,
+  audio rendering, font probing, plugins, media devices, battery, high-entropy client hints);
 - the cookie jar (CDP Network.getAllCookies) and each frame's web storage at the end.
 
 What a page can make the recorder hold is capped here, in Python, whatever the page does (the
@@ -42,6 +44,7 @@ MAX_REQUESTS = 5000           # requests listed per page
 REQUESTS_BEFORE_DEDUP = 1000  # beyond, a request identical to an earlier one is only counted
 MAX_WRITERS = 4000            # cookie and storage writes remembered for attribution
 MAX_FRAMES = 5000
+MAX_DEVICE_READS = 500        # distinct (script, API) device-property reads listed per page
 DROPPED_KEYS = ("events", "cookies", "refused_cookies", "storage", "requests")
 
 
@@ -101,6 +104,8 @@ class ContextRecorder:
         self._refused: dict[tuple, CookieAttempt] = {}
         self._unlisted: set[tuple] = set()
         self.storage_writers: dict[tuple[str, str, str], str | None] = dict(seed.storage_writers) if seed else {}
+        # (script, api) -> the first device-property read of this page visit (see instrument.js)
+        self.device_reads: dict[tuple[str, str], dict] = {}
         self.requests: list[dict] = []
         self._request_keys: set[tuple] = set()
         # Per-context binding name and secret (instrument.js): page scripts know neither.
@@ -151,6 +156,7 @@ class ContextRecorder:
         """Start a new page: requests from here on belong to it. Returns the index."""
         self._nav_ts = None
         self.last_activity = time.monotonic()
+        self.device_reads = {}
         return len(self.requests)
 
     def dropped(self) -> dict[str, int] | None:
@@ -314,6 +320,12 @@ class ContextRecorder:
                 expires_at=(float(expires) / 1000.0) if isinstance(expires, (int, float)) else None,
                 secure=True, http_only=False, same_site=None, partitioned=False,
                 host=host_of(frame_url), set_by="script", setter_url=setter or frame_url, at=time.time()))
+        elif kind == "fp":   # a device-property read fingerprinting relies on (instrument.js)
+            key = (setter or frame_url, str(event.get("api"))[:40])
+            if key not in self.device_reads and len(self.device_reads) < MAX_DEVICE_READS:
+                detail = event.get("detail")
+                self.device_reads[key] = {"script": key[0], "api": key[1], "frame_url": frame_url,
+                                          "detail": str(detail)[:200] if detail is not None else None}
         elif kind == "storage":
             key = (str(event.get("kind")), _origin(frame_url), str(event.get("key")))
             if key in self.storage_writers or len(self.storage_writers) < MAX_WRITERS:
@@ -447,6 +459,16 @@ class ContextRecorder:
         if setter:
             record["setter_url"] = redact_url(setter, self.keep_query)
         return record
+
+    def page_device_reads(self) -> list[dict]:
+        """This visit's device-property reads (script URL, api, frame), URLs redacted."""
+        out = []
+        for read in self.device_reads.values():
+            item = dict(read)
+            item["script"] = redact_url(item["script"], self.keep_query)
+            item["frame_url"] = redact_url(item["frame_url"], self.keep_query)
+            out.append(item)
+        return out
 
     def page_requests(self, start: int) -> list[dict]:
         out = []

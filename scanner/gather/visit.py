@@ -66,6 +66,7 @@ async def page_record(page, recorder: ContextRecorder, *, url: str, status, erro
         "cookies": await recorder.cookies(),
         "storage": await recorder.storage(page),
         "requests": recorder.page_requests(start_index),
+        "device_reads": recorder.page_device_reads(),
     }
     dropped = recorder.dropped()
     if dropped:
