@@ -148,6 +148,7 @@ class Declaration:
                            for k, v in self.categories.items()],
             "cookies": [item(c) for c in self.cookies], "storage": [item(s) for s in self.storage],
             "vendors": self.vendors, "toggles": self.consent_mapping(),
+            "cookieless_pings": (self.data.get("consent") or {}).get("cookieless_pings"),
         }
 
 

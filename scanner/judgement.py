@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .classify.consent_mode import PURPOSE as CONSENT_MODE_PURPOSE, SIGNALS, describe as describe_signal
 from .consent_states import ALL, NOTHING, allows, only_category
 from .vocabulary import OPTIONAL_PURPOSES, purposes_for_label
 
@@ -65,8 +66,11 @@ class Judgement:
 class ConsentModel:
     """The site's consent categories: id -> label, essential flag and standard purposes."""
 
-    def __init__(self, categories: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, categories: dict[str, dict[str, Any]] | None = None, *,
+                 cookieless_pings: str | None = None) -> None:
         self.categories = categories or {}
+        # severity of Google tag pings with every consent signal denied, sent without consent
+        self.cookieless_pings = cookieless_pings if cookieless_pings in ("violation", "warning") else "warning"
 
     @classmethod
     def from_report(cls, report: dict) -> "ConsentModel":
@@ -79,7 +83,7 @@ class ConsentModel:
                 if isinstance(offered, dict) and offered.get("id") and str(offered["id"]) not in categories:
                     categories[str(offered["id"])] = {"id": offered["id"], "label": offered.get("label"),
                                                       "essential": bool(offered.get("required")), "offered_only": True}
-        return cls(categories)
+        return cls(categories, cookieless_pings=decl.get("cookieless_pings"))
 
     def label(self, category: str) -> str:
         return str((self.categories.get(category) or {}).get("label") or category)
@@ -205,6 +209,35 @@ def _script_need(script: dict, model: ConsentModel) -> Need | None:
 
 def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
     """Status of `item` (kind: cookie | storage | request | script), PRESENT in `state`."""
+    found = _judge(kind, item, state, model)
+    if kind == "request" and item.get("consent_mode") and found.judged and allows(state) != ALL:
+        return _consent_mode(item, state, model, found)
+    return found
+
+
+def _consent_mode(request: dict, state: str, model: ConsentModel, found: Judgement) -> Judgement:
+    """A Google tag request judged by the Consent Mode signal it carries, in a state short of
+    'accept all': a signal granted that the visitor's choice does not cover is a violation
+    (consent-mode-granted), even on a request the choice allows (an Analytics hit telling Google
+    ad_storage is granted when only statistics were accepted). A request the choice does not allow,
+    with every signal it does not cover denied, is a cookieless ping (consent-mode-ping), at the
+    severity the declaration sets (default warning)."""
+    signal = request["consent_mode"]
+    chosen = only_category(state)
+    covered = model.purposes(chosen) if chosen is not None else frozenset()
+    wrong = [s for s in SIGNALS if signal.get(s) == "granted" and CONSENT_MODE_PURPOSE[s] not in covered]
+    if wrong:
+        return Judgement(NOT_ALLOWED, f"{found.reason}; the request signals {', '.join(wrong)} granted",
+                         "violation", "consent-mode-granted")
+    if found.status not in (NOT_ALLOWED, WARNING) or found.rule == "embed":
+        return found
+    severity = model.cookieless_pings
+    return Judgement(NOT_ALLOWED if severity == "violation" else WARNING,
+                     f"{found.reason}; a cookieless ping: the request signals {describe_signal(signal)}",
+                     severity, "consent-mode-ping")
+
+
+def _judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
     need = need_of(kind, item, model)
     if need is None:
         return Judgement(ALLOWED if item.get("category") == "necessary" else PRESENT,

@@ -45,7 +45,9 @@ def disagreements(report: dict) -> list[str]:
             continue
         for state in f["states"]:
             wanted = "not-allowed" if _severity_in(f, state) == "violation" else "warning"
-            if wanted not in cells.get((_finding_key(f), state), set()):
+            shown = cells.get((_finding_key(f), state), set())
+            # a cell shows the worst of its item: a warning under a red cell is shown by it
+            if wanted not in shown and not (wanted == "warning" and "not-allowed" in shown):
                 problems.append(f"{f['rule']} finding without a {wanted} cell: {_finding_key(f)} in {state}")
     return problems
 

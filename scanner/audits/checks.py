@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ..classify import default_vendors
+from ..classify.consent_mode import describe as describe_signal
 from .. import consent_states
 from ..consent_states import only_category
 from ..durations import format_duration
@@ -27,7 +28,9 @@ SESSION_NAME = re.compile(
 CSRF_NAME = re.compile(r"(?i)csrf|xsrf|antiforgery|requestverificationtoken")
 
 # every rule a state reports items under (scanner.consent_states), and the embedded-content rule
-STATE_RULES = frozenset(r for st in consent_states.STATES for r in st.rules or ()) | {"third-party-content"}
+CONSENT_MODE_RULES = ("consent-mode-granted", "consent-mode-ping")
+STATE_RULES = (frozenset(r for st in consent_states.STATES for r in st.rules or ()) | {"third-party-content"}
+               | frozenset(CONSENT_MODE_RULES))
 
 
 def _cookie_subject(c):
@@ -138,6 +141,12 @@ def consent_states_audit(result, declaration, findings):
         category = only_category(name)
         what = _what(kind, item)
         when = consent_states.when(name, model.label(category) if category else None)
+        if verdict.rule in CONSENT_MODE_RULES:
+            findings.add(verdict.rule, verdict.severity, name, page["url"], subject,
+                         f"{what} {when}: {verdict.reason.rsplit('; ', 1)[-1]}", {
+                             **_evidence(kind, item, verdict.reason),
+                             "consent_mode": describe_signal(item.get("consent_mode"))})
+            continue
         if verdict.rule == "embed":
             findings.add("third-party-content", verdict.severity, name, page["url"], subject,
                          f"{what} loaded {when}", _evidence(kind, item, verdict.reason))
@@ -150,6 +159,30 @@ def consent_states_audit(result, declaration, findings):
         findings.add("unknown-purpose", "warning", None, page, subject,
                      f"{_what(kind, item)}: purpose unknown, present in {', '.join(states)}",
                      {**_evidence(kind, item, "unknown purpose"), "states": states})
+
+
+describe("consent-mode-granted", "violation", "Google tag signals consent the visitor did not give",
+         "A Google tag request (Analytics, Ads, Floodlight) sent where the visitor's choice does not allow it "
+         "carries a Google Consent Mode signal (gcs, gcd) saying ad_storage, analytics_storage, ad_user_data or "
+         "ad_personalization is granted: Google is told it may store identifiers or use the data for advertising "
+         "although the visitor refused or did not answer.",
+         f"ePrivacy Directive art. 5(3); GDPR art. 6(1)(a) and 7(1) (consent must be given and demonstrable); {CNIL_LD} §§4, 16",
+         "Set Consent Mode defaults to 'denied' for every signal before any tag fires, and update them only from "
+         "the consent manager's choice (gtag('consent', 'update', ...)).")
+
+
+describe("consent-mode-ping", "warning", "Google tag pings before consent (Consent Mode 'advanced')",
+         "Google tags send requests although the visitor has not consented, with every consent signal denied "
+         "(Consent Mode 'advanced': 'cookieless pings'). No cookie is written, but the request still reaches "
+         "Google with the visitor's IP address, user agent, page and often a random identifier. Regulators do "
+         "not exempt such pings: the EDPB's Guidelines 2/2023 bring tracking pixels and URL-based tracking "
+         "within art. 5(3), and the CNIL exempts only audience measurement that meets its strict conditions "
+         "(first-party, no cross-site tracking, limited retention). The declaration can raise this to a "
+         "violation (consent.cookieless_pings).",
+         "ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 §§ 38-43 (tracking pixels, URL tracking); "
+         f"{CNIL_LD} §§50-52 (audience measurement exemption)",
+         "Use Consent Mode 'basic' (tags load only after consent), or keep 'advanced' only if a legal assessment "
+         "accepts it, and declare it.")
 
 
 describe("fingerprinting", "violation", "Device fingerprinting without consent",

@@ -27,6 +27,7 @@ import secrets
 import time
 from pathlib import Path
 
+from ..classify import consent_mode
 from ..egress import net_error
 from ..domains import host_of, party, registrable_domain
 from .redact import redact_url, short_hash
@@ -221,6 +222,8 @@ class ContextRecorder:
             "time_ms": int(round((ts - self._nav_ts) * 1000)) if self._nav_ts is not None else 0,
             "error": None,
         }
+        if "gcs=" in url or "gcd=" in url:   # a Google tag's consent signal, read before the URL is redacted
+            entry["consent_mode"] = consent_mode.decode(url)
         hops.append(entry)
         self.requests.append(entry)
         self.inflight.add(rid)
