@@ -10,9 +10,12 @@ import click
 
 from . import __version__
 from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, ScannerError, UsageError
-from .options import ScanOptions, validate_state, validate_url
+from .options import (ScanOptions, check_baseline_site, check_fail_on, check_only_categories, parse_csv_sep,
+                      sarif_location, validate_state, validate_url)
 from .redact import escape_controls, escape_json_text, redact_text, terminal_line
 from .result import default_out_dir
+
+MAX_GATE_LINES = 15   # a failing gate lists at most this many findings: one screen
 
 
 def _argv_keep_query(argv: list[str] | None = None) -> bool:
@@ -33,10 +36,13 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-def _parse_states(text: str | None) -> tuple[str, ...]:
+def _parse_states(text: str | None, declaration=None) -> tuple[str, ...]:
+    """The --states list, each name checked, and each `only:<category>` checked against the
+    declaration's categories (or, without one, the category vocabulary): before the scan starts."""
     states = tuple(dict.fromkeys(s.strip() for s in (text or "").split(",") if s.strip()))
     for state in states:
         validate_state(state)
+    check_only_categories(states, declaration)
     return states
 
 
@@ -58,14 +64,56 @@ def _read_urls_file(path: Path | None) -> tuple[str, ...]:
     return tuple(urls)
 
 
-def _check_out_dir(out: Path) -> None:
+def _check_out_dir(out: Path) -> list[Path]:
+    """Create `out` (and its missing parents) and check it can be written; return the folders that
+    did not exist before, deepest first."""
+    created, folder = [], Path(out)
+    while not folder.exists() and folder != folder.parent:
+        created.append(folder)
+        folder = folder.parent
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
+        _remove_empty(created)
         raise UsageError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; a folder that is not empty stays
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+class ReportFolder:
+    """The report folder of one run: created when first needed; when the run stops before the scan
+    wrote report.json (a usage error, a policy that cannot be fetched, Ctrl-C), what this run put
+    there is removed again, so no empty report folder is left behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.created: list[Path] | None = None
+        self.files: list[Path] = []      # written before the scan (the imported declaration)
+
+    def make(self) -> Path:
+        if self.created is None:
+            self.created = _check_out_dir(self.path)
+        return self.path
+
+    def undo(self) -> None:
+        if self.created is None or (self.path / "report.json").exists():
+            return  # nothing made here, or the scan started: whatever was collected stays
+        for file in self.files:
+            try:
+                file.unlink()
+            except OSError:
+                pass
+        _remove_empty(self.created)
 
 
 def _parse_formats(text: str) -> tuple[str, ...]:
@@ -78,8 +126,12 @@ def _parse_formats(text: str) -> tuple[str, ...]:
     return formats or ("json",)
 
 
-def _load_baseline(path: Path | None):
+def _load_baseline(path: Path | None, *, missing_ok: bool = False, what: str = "--baseline"):
+    """The baseline report; None without a path, or (missing_ok) when the file does not exist yet:
+    the first run of a CI gate, which has nothing to compare with."""
     if path is None:
+        return None
+    if missing_ok and not os.path.lexists(path):
         return None
     from .redact import redact_report
     from .report import ReportError, load_report
@@ -87,25 +139,97 @@ def _load_baseline(path: Path | None):
     try:
         return redact_report(load_report(path))  # an older report.json may still carry secrets in URLs
     except ReportError as exc:
-        raise UsageError(f"--baseline {path}: {exc}") from None
+        raise UsageError(f"{what} {path}: {exc}") from None
+
+
+def _render(report: dict, out: Path, formats, *, csv_sep: str, fail_on: str | None,
+            with_json: bool = False) -> list[Path]:
+    """Every requested format (json only `with_json`: a scan writes report.json itself); junit.xml
+    follows --fail-on (scanner.report.junit)."""
+    from .report import atomic_write, render_all
+    from .report.junit import render_junit
+
+    skip = ("junit",) if with_json else ("json", "junit")
+    written = render_all(report, out, [f for f in formats if f not in skip], csv_sep=csv_sep)
+    if "junit" in formats:
+        written.append(atomic_write(out / "junit.xml", render_junit(report, fail_on=fail_on)))
+    return written
+
+
+def _first_run(report: dict) -> bool:
+    """The scan was given a --baseline file that did not exist yet."""
+    given = (report.get("options") or {}).get("baseline")
+    return report.get("baseline") is None and isinstance(given, dict) and given.get("found") is False
+
+
+def gate_code(report: dict, fail_on: str) -> int:
+    """The exit code of --fail-on. On the first run of a `new-violation` gate (no baseline yet),
+    nothing is new: 0, or 3 when the scan is incomplete."""
+    from .report import exit_code
+
+    return exit_code(report, "never" if fail_on == "new-violation" and _first_run(report) else fail_on)
+
+
+def _first_run_notice(report: dict, out: Path, fail_on: str) -> str:
+    path = (report.get("options") or {}).get("baseline", {}).get("path")
+    gate = (" so no finding counts as new and --fail-on new-violation passes;" if fail_on == "new-violation"
+            else " so findings are not compared;")
+    return (f"no baseline yet: {path} does not exist,{gate} this run's {out / 'report.json'} can become "
+            "the baseline (copy it there once the scan is complete)")
+
+
+def _finding_lines(findings: list[dict]) -> list[str]:
+    """One line per finding (rule, state(s), item, page), as `cookie-scanner diff` prints them."""
+    from .report import baseline as compare
+
+    line = getattr(compare, "finding_line", None)
+    if line is not None:
+        return [line(f) for f in findings]
+    return [compare._finding_line(f, compare._plain) for f in findings]
+
+
+def _say_failing(report: dict, fail_on: str) -> None:
+    """A failing gate says why, in one screen: the findings that fail it (new ones first)."""
+    from .report.junit import gate_failures
+
+    failing = gate_failures(report, fail_on)
+    if not failing:
+        return
+    what = {"new-violation": "new violation(s) since the baseline", "violation": "violation(s)",
+            "warning": "violation(s) and warning(s)"}.get(fail_on, "finding(s)")
+    keep_query = bool((report.get("options") or {}).get("keep_query"))
+    _say(f"gate failed (--fail-on {fail_on}): {len(failing)} {what}:", keep_query=keep_query)
+    for line in _finding_lines(failing[:MAX_GATE_LINES]):
+        _say(f"  {line}", keep_query=keep_query)
+    if len(failing) > MAX_GATE_LINES:
+        _say(f"  ... and {len(failing) - MAX_GATE_LINES} more (summary.md, report.html)", keep_query=keep_query)
 
 
 def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, baseline=None,
-            baseline_path: Path | None = None, declaration=None) -> int:
+            baseline_path: Path | None = None, declaration=None, sarif_file: str | None = None) -> int:
     """Write every requested format, the manifest and the CI summary; return the exit code."""
-    from .report import apply_baseline, exit_code, render_all, render_markdown, write_json, write_manifest
+    from .report import apply_baseline, render_markdown, write_json, write_manifest
 
+    options = result.setdefault("options", {})
+    options["fail_on"] = fail_on        # junit.xml re-rendered later fails what this gate failed
+    if baseline_path is not None:
+        options["baseline"] = {"path": str(baseline_path), "found": baseline is not None}
+    # results.sarif points at a file of the repository (GitHub code scanning refuses page URLs)
+    options["sarif_file"] = sarif_file or sarif_location(None, out / "report.json") or "report.json"
     if baseline is not None:
         apply_baseline(result, baseline, path=str(baseline_path))
     write_json(result, out / "report.json")  # always: every other format is rendered from it
-    render_all(result, out, [f for f in formats if f != "json"], csv_sep=csv_sep)
+    _render(result, out, formats, csv_sep=csv_sep, fail_on=fail_on)
     write_manifest(out, result, command=result.get("command"),
                    declaration_sha256=(declaration.sha256 if declaration else None))
+    notice = _first_run_notice(result, out, fail_on) if _first_run(result) else None
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         try:
             with open(summary_file, "a", encoding="utf-8") as handle:
                 handle.write(render_markdown(result) + "\n")
+                if notice:
+                    handle.write(f"> **Note:** {escape_controls(notice)}\n\n")
         except OSError as exc:
             _say(f"cookie-scanner: warning: cannot write $GITHUB_STEP_SUMMARY: {exc}", err=True)
     _say(f"report: {out / 'report.json'}")
@@ -114,7 +238,14 @@ def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, bas
     counts = {sev: sum(1 for f in result["findings"] if f["severity"] == sev) for sev in ("violation", "warning", "info")}
     click.echo(f"verdict: {result.get('verdict')} ({counts['violation']} violations, {counts['warning']} warnings, "
                f"{counts['info']} info)")
-    code = exit_code(result, fail_on)
+    if notice:
+        if os.environ.get("GITHUB_ACTIONS") == "true":
+            _say(f"::notice title=cookie-scanner: no baseline yet::{notice}")
+        else:
+            _say(f"notice: {notice}")
+    code = gate_code(result, fail_on)
+    if code == 1:
+        _say_failing(result, fail_on)
     if not result["complete"]:
         reason = result["incomplete_reasons"][0] if result["incomplete_reasons"] else "scan incomplete"
         _say(f"cookie-scanner: incomplete: {reason}", err=True,
@@ -122,16 +253,28 @@ def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, bas
     return code
 
 
+_UNSET = object()
+
+
 def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, formats=("json", "html", "csv", "md"),
              csv_sep: str = ",", fail_on: str = "violation", baseline_path: Path | None = None,
-             policy: str | None = None) -> int:
-    """Scan, write the reports (even when incomplete), print where; return the exit code."""
+             policy: str | None = None, baseline=_UNSET, sarif_file: str | None = None,
+             folder: ReportFolder | None = None) -> int:
+    """Scan, write the reports (even when incomplete), print where; return the exit code.
+    Bad input (baseline, policy) is refused before the report folder is created."""
     from .scan import scan  # imported late: keeps `--help` fast
 
     out = Path(out_dir) if out_dir else default_out_dir(options.url)
-    baseline = _load_baseline(baseline_path)   # bad input: exit 2 before any folder is created
-    _check_out_dir(out)
+    folder = folder if folder is not None and folder.path == out else ReportFolder(out)
+    if baseline is _UNSET:
+        baseline = _load_baseline(baseline_path, missing_ok=True)
+        check_baseline_site(baseline, baseline_path, options.url)
     policy_findings = _lint_policy_source(policy, options) if policy else None
+    try:
+        folder.make()
+    except BaseException:
+        folder.undo()
+        raise
     options.out_dir = out
     from .progress import make_progress
     from .report import write_json
@@ -141,25 +284,29 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
         # report.json is rewritten after every consent state: a killed scan leaves a valid one
         result = scan(options, declaration=declaration, policy_findings=policy_findings, progress=progress,
                       checkpoint=lambda partial: write_json(partial, out / "report.json"), handle_signals=True)
+    except BaseException:
+        folder.undo()   # the scan did not even start (no report.json): no empty folder stays
+        raise
     finally:
         progress.close()
     return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
-                   baseline_path=baseline_path, declaration=declaration)
+                   baseline_path=baseline_path, declaration=declaration, sarif_file=sarif_file)
 
 
 def _lint_policy_source(source: str, options: ScanOptions | None = None) -> list[dict]:
     from .policy import PolicyError, lint_policy, load_policy_text
 
     try:
-        text, origin = load_policy_text(source, fetch=lambda url: fetch_html(url, options))
+        text, origin = load_policy_text(source, fetch=lambda url: fetch_html(url, options, prefix=False))
     except PolicyError as exc:
         raise UsageError(str(exc)) from None
     # the origin is each finding's `page`: a policy URL's credentials (and query values) stay out
     return lint_policy(text, source=redact_text(origin, bool(options and options.keep_query)))
 
 
-def fetch_html(url: str, options: ScanOptions | None = None) -> str:
-    """The rendered HTML of a page, through the scanner's Chromium."""
+def fetch_html(url: str, options: ScanOptions | None = None, *, prefix: bool = True) -> str:
+    """The rendered HTML of a page, through the scanner's Chromium. An error says "could not fetch
+    URL: why" (only "why" with prefix=False, for a caller that says the rest)."""
     import asyncio
 
     from playwright.async_api import async_playwright
@@ -184,7 +331,17 @@ def fetch_html(url: str, options: ScanOptions | None = None) -> str:
     except ScannerError:
         raise
     except Exception as exc:
-        raise UsageError(f"could not fetch {url}: {str(exc).splitlines()[0][:200]}") from None
+        why = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"could not fetch {url}: {why}" if prefix else why) from None
+
+
+FAIL_ON_CHOICES = ["violation", "warning", "never", "new-violation"]
+
+
+def _debug_option(f):
+    """--debug on every command too (`scan URL --debug`), not only before it; main() reads it."""
+    return click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
+                        help="Show Python tracebacks on errors.")(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -222,12 +379,16 @@ def _scan_options(f):
                      help="Keep request query strings as they are (default: values hashed)."),
         click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use."),
         click.option("--format", "formats", default="json,html,csv,md", show_default=True,
-                     help="Report formats: json,html,csv,md,junit,sarif."),
-        click.option("--csv-sep", default=",", show_default=True, help="CSV separator (';' for French spreadsheets)."),
-        click.option("--fail-on", type=click.Choice(["violation", "warning", "never", "new-violation"]),
-                     default="violation", show_default=True, help="Exit 1 when a finding at or above this exists."),
+                     help="Report formats: json,html,csv,md,junit,sarif,xlsx,html-email."),
+        click.option("--csv-sep", default=",", show_default=True,
+                     help="CSV separator, one character (';' for French spreadsheets; 'tab' for a tab)."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="violation", show_default=True,
+                     help="Exit 1 when a finding at or above this exists (new-violation: needs --baseline)."),
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="An earlier report.json: mark findings new/unchanged/gone."),
+                     help="An earlier report.json of the same site: mark findings new/unchanged/gone. "
+                          "A file that does not exist yet is the first run: nothing is new."),
+        click.option("--sarif-file", "sarif_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Repository file the SARIF results point at (default: the --declaration file)."),
         click.option("--policy", help="Privacy/cookie policy (file or URL) to lint with the scan."),
         click.option("--max-pages", type=int, default=None,
                      help="Pages in the crawl (same set in every state)  [default: the declaration's crawl.max_pages, else 50]"),
@@ -252,15 +413,19 @@ def _scan_options(f):
     return f
 
 
-@cli.command()
+@cli.command(short_help="Scan URL and write report.json.")
 @click.argument("url")
 @_scan_options
+@_debug_option
 @click.pass_context
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
-         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, policy, cookie_policy,
-         max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope, concurrency,
-         fast_forward_s, no_progress, deadline_s, allow_private):
-    """Scan URL and write report.json."""
+         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, sarif_file, policy,
+         cookie_policy, max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope,
+         concurrency, fast_forward_s, no_progress, deadline_s, allow_private):
+    """Scan URL and write report.json (and the other formats asked for).
+
+    Every option is checked before the scan starts: bad input exits 2 with one line on stderr and
+    creates no report folder."""
     from .declaration import load_declaration
 
     declaration = load_declaration(declaration_path) if declaration_path else None
@@ -268,8 +433,14 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         max_pages = max_pages or declaration.crawl.get("max_pages")
         extra_urls = tuple(extra_urls) + tuple(urljoin(url, u) for u in declaration.crawl.get("urls") or [])
         policy = policy or declaration.policy_source()
+    if cookie_policy and declaration is not None:
+        raise UsageError("use either --declaration or --cookie-policy, not both")
+    csv_sep = parse_csv_sep(csv_sep)
+    formats = _parse_formats(formats)
+    check_fail_on(fail_on, baseline_path)
     options = ScanOptions(
-        url=url, states=_parse_states(states), resolve=tuple(resolve), ignore_https_errors=ignore_https_errors,
+        url=url, states=_parse_states(states, declaration), resolve=tuple(resolve),
+        ignore_https_errors=ignore_https_errors,
         locale=locale, timeout_s=timeout_s, quiet_ms=quiet_ms, keep_values=keep_values, keep_query=keep_query,
         chromium_path=chromium_path, command=tuple(["cookie-scanner", *sys.argv[1:]]),
         max_pages=max_pages or 50, max_depth=max_depth, include=tuple(include), exclude=tuple(exclude),
@@ -277,20 +448,36 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         concurrency=concurrency, fast_forward_s=fast_forward_s, deadline_s=deadline_s, allow_private=allow_private,
     )
     options.extra["progress"] = not no_progress
-    if cookie_policy:
-        if declaration is not None:
-            raise UsageError("use either --declaration or --cookie-policy, not both")
-        declaration = _declaration_from_cookie_policy(cookie_policy, options, out_dir or default_out_dir(url))
-        out_dir = out_dir or Path(declaration.path).parent
-    ctx.exit(run_scan(options, out_dir, declaration, formats=_parse_formats(formats), csv_sep=csv_sep,
-                      fail_on=fail_on, baseline_path=baseline_path, policy=policy))
+    if chromium_path or os.environ.get("CHROMIUM_PATH"):  # a Chromium named explicitly must exist
+        from .browser import find_chromium
+        find_chromium(chromium_path)
+    baseline = _load_baseline(baseline_path, missing_ok=True)
+    check_baseline_site(baseline, baseline_path, options.url)   # another site's report: exit 2 now
+    sarif_uri = sarif_location(sarif_file, declaration_path, required=sarif_file is not None)
+    out = Path(out_dir) if out_dir else None
+    folder = None
+    try:
+        if cookie_policy:
+            out = out or default_out_dir(url)
+            folder = ReportFolder(out)
+            declaration = _declaration_from_cookie_policy(cookie_policy, options, folder)
+            check_only_categories(options.states, declaration)
+        code = run_scan(options, out, declaration, formats=formats, csv_sep=csv_sep, fail_on=fail_on,
+                        baseline_path=baseline_path, baseline=baseline, policy=policy, sarif_file=sarif_uri,
+                        folder=folder)
+    except BaseException:
+        if folder is not None:
+            folder.undo()
+        raise
+    ctx.exit(code)
 
 
-@cli.command()
+@cli.command(short_help="Scan the embedded demo site, served locally.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Report folder (default: reports/www.micropep.com-<UTC timestamp>/).")
 @click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use.")
 @click.option("--no-progress", is_flag=True, help="No progress display.")
+@_debug_option
 @click.pass_context
 def demo(ctx, out_dir, chromium_path, no_progress):
     """Serve the embedded Micropep-like demo site locally and scan it."""
@@ -310,51 +497,70 @@ def demo(ctx, out_dir, chromium_path, no_progress):
         policy = str(demo_site_dir() / "www.micropep.com" / "privacy-policy.html")
         # The demo site is meant to have findings: succeed unless the scan itself is incomplete.
         from .report import FORMATS
-        ctx.exit(run_scan(options, out_dir, declaration, policy=policy, fail_on="never", formats=FORMATS))
+        ctx.exit(run_scan(options, out_dir, declaration, policy=policy, fail_on="never", formats=FORMATS,
+                          sarif_file=sarif_location(None, declaration.path)))
 
 
-@cli.command("report")
+@cli.command("report", short_help="Re-render a stored report.json.")
 @click.argument("report_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "formats", default="html,csv,md", show_default=True, help="Formats to render.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write to (default: the report's folder).")
-@click.option("--csv-sep", default=",", show_default=True)
-@click.option("--fail-on", type=click.Choice(["violation", "warning", "never", "new-violation"]), default="never",
-              show_default=True)
+@click.option("--csv-sep", default=",", show_default=True, help="CSV separator, one character ('tab' for a tab).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default=None,
+              help="Exit 1 when a finding at or above this exists; junit.xml fails the same findings "
+                   "[default: never for the exit code; junit.xml: the scan's --fail-on]")
+@click.option("--sarif-file", "sarif_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Repository file the SARIF results point at (default: the one of the scan).")
+@_debug_option
 @click.pass_context
-def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on):
-    """Re-render a stored report.json into other formats."""
-    from .report import exit_code, render_all, ReportError, load_report
+def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on, sarif_file):
+    """Re-render a stored report.json into other formats (the same bytes as the scan wrote)."""
+    from .report import ReportError, load_report
 
+    csv_sep = parse_csv_sep(csv_sep)
+    formats = _parse_formats(formats)
+    sarif_uri = sarif_location(sarif_file, None, required=True) if sarif_file is not None else None
     try:
         report = load_report(report_path)
     except ReportError as exc:
         raise UsageError(f"{report_path}: {exc}") from None
+    if fail_on == "new-violation" and report.get("baseline") is None and not _first_run(report):
+        raise UsageError(f"--fail-on new-violation needs a report compared with a baseline "
+                         f"(scan --baseline): {report_path} was not")
+    if sarif_uri:
+        report.setdefault("options", {})["sarif_file"] = sarif_uri
     out = Path(out_dir) if out_dir else Path(report_path).parent
     _check_out_dir(out)
-    for path in render_all(report, out, _parse_formats(formats), csv_sep=csv_sep):
+    junit_fail_on = fail_on or (report.get("options") or {}).get("fail_on")
+    for path in _render(report, out, formats, csv_sep=csv_sep, fail_on=junit_fail_on, with_json=True):
         _say(str(path))
-    ctx.exit(exit_code(report, fail_on))
+    code = gate_code(report, fail_on or "never")
+    if code == 1:
+        _say_failing(report, fail_on)
+    ctx.exit(code)
 
 
-@cli.command("diff")
+@cli.command("diff", short_help="Compare two reports: what is new or gone.")
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "md"]), default="text", show_default=True)
+@_debug_option
 def diff_cmd(old, new, fmt):
     """Compare two reports: findings, cookies and vendors new, unchanged or gone."""
     from .report import diff_reports, format_diff
 
-    text = format_diff(diff_reports(_load_baseline(old), _load_baseline(new)), fmt)
+    text = format_diff(diff_reports(_load_baseline(old, what="OLD"), _load_baseline(new, what="NEW")), fmt)
     click.echo(escape_controls(text, keep="\n"))  # cookie names and hosts come from sites
 
 
-@cli.group("rules")
+@cli.group("rules", short_help="The audits this scanner runs.")
 def rules_group():
     """The audits this scanner runs."""
 
 
-@rules_group.command("list")
+@rules_group.command("list", short_help="Print every audit and its legal source.")
+@_debug_option
 def rules_list():
     """Print every audit with its severity and legal source."""
     from .audits import AUDITS
@@ -365,14 +571,15 @@ def rules_list():
         click.echo(f"{'':<38}{meta['legal_source']}")
 
 
-@cli.group("policy")
+@cli.group("policy", short_help="Lint a policy, or draft a declaration.")
 def policy_group():
     """Check a privacy/cookie policy text, or draft a declaration from a cookie-policy page."""
 
 
-@policy_group.command("lint")
+@policy_group.command("lint", short_help="Lint a policy against GDPR and the CNIL.")
 @click.argument("source")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_debug_option
 @click.pass_context
 def policy_lint(ctx, source, fmt):
     """Lint FILE|URL against GDPR art. 13 and the CNIL's requirements. Exit 1 on violations."""
@@ -392,15 +599,16 @@ def policy_lint(ctx, source, fmt):
     ctx.exit(1 if any(f["severity"] == "violation" for f in findings) else 0)
 
 
-def _declaration_from_cookie_policy(source: str, options: ScanOptions, out: Path):
-    """Import the published cookie tables, keep the draft beside the report, validate it."""
+def _declaration_from_cookie_policy(source: str, options: ScanOptions, folder: ReportFolder):
+    """Import the published cookie tables (fetched first: a page that cannot be read creates no
+    folder), keep the draft beside the report, validate it."""
     import yaml
 
     from .declaration import load_declaration
 
-    _check_out_dir(Path(out))
-    path = Path(out) / "declaration-imported.yaml"
     draft = _import_cookie_policy(source, options)
+    path = folder.make() / "declaration-imported.yaml"
+    folder.files.append(path)
     path.write_text(yaml.safe_dump(draft, sort_keys=False, allow_unicode=True), encoding="utf-8")
     _say(f"declaration imported from {source}: {path}", keep_query=options.keep_query)
     return load_declaration(path)
@@ -420,9 +628,10 @@ def _import_cookie_policy(source: str, options: ScanOptions | None = None) -> di
     return import_declaration(html, source=redact_text(source, bool(options and options.keep_query)))
 
 
-@policy_group.command("import")
+@policy_group.command("import", short_help="Draft a declaration from a cookie policy.")
 @click.argument("source")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), help="Write the YAML here.")
+@_debug_option
 def policy_import(source, out_file):
     """Draft a site declaration (YAML) from a published cookie-policy page."""
     import yaml

