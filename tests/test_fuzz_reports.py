@@ -311,7 +311,11 @@ def render_problems(report: dict, baseline: dict, validator) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         render_all(report, out, FORMATS)
-        for path in out.iterdir():   # every file is UTF-8
+        for path in out.iterdir():   # every text file is UTF-8 (report.xlsx is a zip: opened below)
+            if path.suffix == ".xlsx":
+                from openpyxl import load_workbook
+                load_workbook(path)
+                continue
             try:
                 path.read_bytes().decode("utf-8")
             except UnicodeDecodeError as exc:

@@ -363,7 +363,9 @@ def test_junit_parses_and_keeps_site_strings_as_text(scanned) -> None:
                                               "system-out", "system-err", "error", "properties", "property"}
     assert "none" in {s.get("name") for s in root.iter("testsuite")}
     assert int(root.get("tests")) == sum(1 for _ in root.iter("testcase"))
+    # violations fail (--fail-on violation); the hostile names' warnings are reported in <system-out>
     texts = " ".join((f.get("message") or "") + (f.text or "") for f in root.iter("failure"))
+    texts += " ".join(out_.text or "" for out_ in root.iter("system-out"))
     assert "<script>alert(2)</script>" in texts and "a|b](http://x)|c" in texts
 
 

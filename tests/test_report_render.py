@@ -779,7 +779,8 @@ def test_markdown_summary_of_an_incomplete_scan_sorts_findings(realistic: dict) 
 # --------------------------------------------------------------------------- JUnit
 
 def test_junit_counts(tmp_path: Path, realistic: dict) -> None:
-    render_all(realistic, tmp_path, ["junit"])
+    from scanner.report.junit import render_junit
+    (tmp_path / "junit.xml").write_text(render_junit(realistic, fail_on="warning"), encoding="utf-8")
     root = ET.parse(tmp_path / "junit.xml").getroot()
     n_audits, n_states = len(realistic["audits"]), len(realistic["states"])
     suites = {s.get("name"): s for s in root.findall("testsuite")}
@@ -809,26 +810,30 @@ def test_junit_counts(tmp_path: Path, realistic: dict) -> None:
     assert "_ga (.micropep.com)" in failure.get("message") and "https://www.micropep.com/careers" in failure.text
     info_case = suites["site"].find("testcase[@name='policy-drafting']")
     assert info_case.find("failure") is None and "679/2016" in info_case.find("system-out").text
+    # the default gate (--fail-on violation): warnings are reported, not failures
+    strict = ET.fromstring(render_junit(realistic).encode("utf-8"))
+    failing_rules = {c.get("name") for c in strict.iter("testcase") if c.find("failure") is not None}
+    assert failing_rules == {f["rule"] for f in realistic["findings"] if f["severity"] == "violation"}
 
 
-def test_junit_skips_an_unreached_state(tmp_path: Path, realistic: dict) -> None:
+def test_junit_unreached_state_is_an_error(tmp_path: Path, realistic: dict) -> None:
     report = unreached(realistic)
     render_all(report, tmp_path, ["junit"])
     root = ET.parse(tmp_path / "junit.xml").getroot()
-    skipped = [c for c in root.iter("testcase") if c.find("skipped") is not None]
-    assert len(skipped) == len(report["audits"]) == int(root.get("skipped"))
-    assert all(c.get("classname") == "cookie-scanner.withdraw" for c in skipped)
-    assert "withdraw control not found" in skipped[0].find("skipped").get("message")
+    errors = [c for c in root.iter("testcase") if c.find("error") is not None]
+    assert len(errors) == len(report["audits"]) == int(root.get("errors")) and int(root.get("skipped")) == 0
+    assert all(c.get("classname") == "cookie-scanner.withdraw" for c in errors)
+    assert "withdraw control not found" in errors[0].find("error").get("message")
 
 
 def test_junit_hostile_is_well_formed(tmp_path: Path, hostile: dict) -> None:
-    render_all(hostile, tmp_path, ["junit"])
-    raw = (tmp_path / "junit.xml").read_bytes()
+    from scanner.report.junit import render_junit
+    raw = render_junit(hostile, fail_on="warning").encode("utf-8")
     root = ET.fromstring(raw)
     assert b"\x01" not in raw and b"\x08" not in raw and "\ufffe".encode() not in raw
     messages = " ".join(f.get("message") for f in root.iter("failure"))
     assert XSS_NAME in messages and FORMULA_KEY in messages
-    assert int(root.get("skipped")) == len(hostile["audits"])  # reject not reached
+    assert int(root.get("errors")) == len(hostile["audits"])  # reject not reached
 
 
 # --------------------------------------------------------------------------- SARIF
@@ -864,7 +869,9 @@ def test_sarif_content(realistic: dict) -> None:
     ga = next(r for r in run["results"] if r["ruleId"] == "pre-consent-cookie"
               and r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "cookie:_ga@.micropep.com")
     assert ga["level"] == "error"
-    assert ga["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "https://www.micropep.com/"
+    # GitHub code scanning takes repository files only: the declaration; the page is in the message and properties
+    assert ga["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "rules/sites/micropep.yaml"
+    assert ga["properties"]["page"] == "https://www.micropep.com/" and "Page: https://www.micropep.com/" in ga["message"]["text"]
     # policy findings point at the linted policy file, by its path in the repository
     in_policy = [r for r in run["results"] if r["ruleId"].startswith("policy-")]
     assert in_policy and {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in in_policy} == {
@@ -872,10 +879,11 @@ def test_sarif_content(realistic: dict) -> None:
     assert build_sarif(unreached(realistic))["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
 
-def test_sarif_hostile_uri_is_encoded(hostile: dict) -> None:
-    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in build_sarif(hostile)["runs"][0]["results"]]
-    assert "https://evil.test/?q=%3Csvg/onload=alert(1)%3E" in uris
-    assert all(" " not in u and "<" not in u and '"' not in u for u in uris)
+def test_sarif_hostile_pages_stay_data_and_uris_are_repository_paths(hostile: dict) -> None:
+    results = build_sarif(hostile)["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert all("://" not in u and " " not in u and "<" not in u and '"' not in u for u in uris)
+    assert "https://evil.test/?q=<svg/onload=alert(1)>" in {r["properties"]["page"] for r in results}
 
 
 # --------------------------------------------------------------------------- baseline
@@ -1030,7 +1038,7 @@ def test_report_without_declaration_or_findings_renders(tmp_path: Path, realisti
             for c in p["cookies"] + p["storage"]:
                 c["declared_as"] = None
     written = render_all(r, tmp_path, FORMATS)
-    assert len(written) == 9 and verdict(r) == "pass"
+    assert len(written) == sum(len(FILENAMES[f]) for f in FORMATS) and verdict(r) == "pass"
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "verdict--pass" in html and "No declaration was used" in html
     minimal = {"schema_version": "1.0", "states": [], "findings": [], "complete": True}

@@ -178,10 +178,13 @@ def _facts(group: list[dict], audits: dict, order: dict[str, int]) -> dict:
             "legal_source": audit.get("legal_source"), "remediation": audit.get("remediation")}
 
 
-def summary(cause: dict, *, label: bool = True) -> str:
+def summary(cause: dict, *, label: bool = True, lang: str = "en") -> str:
     """One plain sentence: 'Youtube video embed on 8 pages, before any consent and after the visitor
     rejected all: 3 cookies, 3 storage entries, 2 third-party requests (12 violations)'; without
-    `label`, from 'on 8 pages' on."""
+    `label`, from 'on 8 pages' on. `lang` "fr": the same sentence in French (rules/i18n/fr.yaml)."""
+    if lang != "en":
+        from ..report.i18n import translator
+        return translator(lang).cause_summary(cause, label=label)
     parts = []
     items = cause.get("items") or {}
     for kind, one, many in (("cookie", "cookie", "cookies"), ("storage", "storage entry", "storage entries"),

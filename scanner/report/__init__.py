@@ -7,14 +7,14 @@ A stored report.json can be re-rendered at any time, to the same bytes:
 
 Public API:
     FORMATS, DEFAULT_FORMATS, FILENAMES
-    render_all(report, out_dir, formats, *, csv_sep=",") -> list[Path]
+    render_all(report, out_dir, formats, *, csv_sep=",", lang="en") -> list[Path]
     write_json(report, path) -> Path
     load_report(path) -> dict                       raises ReportError
     write_manifest(out_dir, report, *, command, declaration_sha256) -> Path
     verify_manifest(out_dir) -> list[str]
     verdict(report) -> "pass" | "violations" | "warnings" | "incomplete"
     exit_code(report, fail_on) -> 0 | 1 | 3
-    render_markdown(report) -> str
+    render_markdown(report, *, lang="en") -> str
     apply_baseline(report, baseline_report, *, path=None) -> dict   (marks report in place)
     diff_reports(old, new) -> dict, format_diff(diff, fmt="text") -> str
 
@@ -169,25 +169,30 @@ def exit_code(report: Report, fail_on: str) -> int:
 
 # --------------------------------------------------------------------------- rendering
 
-def _renderers(out: Path) -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
+def _renderers(out: Path, lang: str = "en") -> dict[str, Callable[[Report, str], dict[str, str | bytes]]]:
     from . import csv as csv_, html, junit, markdown, sarif, xlsx
 
+    # The human-facing files are in `lang`; csv, junit, sarif and json are machine-readable: English.
     return {
         "json": lambda r, sep: {"report.json": dumps_json(r)},
-        "html": lambda r, sep: {"report.html": html.render_html(r)},
+        "html": lambda r, sep: {"report.html": html.render_html(r, lang=lang)},
         "csv": lambda r, sep: csv_.render_csv(r, sep=sep),
-        "md": lambda r, sep: {"summary.md": markdown.render_markdown(r)},
+        "md": lambda r, sep: {"summary.md": markdown.render_markdown(r, lang=lang)},
         "junit": lambda r, sep: {"junit.xml": junit.render_junit(r)},
         "sarif": lambda r, sep: {"results.sarif": sarif.render_sarif_json(r)},
-        "xlsx": lambda r, sep: {"report.xlsx": xlsx.render_xlsx(r)},
+        "xlsx": lambda r, sep: {"report.xlsx": xlsx.render_xlsx(r, lang=lang)},
         # report.html with the screenshots of `out` embedded: one file to send by e-mail
-        "html-email": lambda r, sep: {"report-email.html": html.render_html(r, embed_from=out)},
+        "html-email": lambda r, sep: {"report-email.html": html.render_html(r, embed_from=out, lang=lang)},
     }
 
 
 def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEFAULT_FORMATS,
-               *, csv_sep: str = ",") -> list[Path]:
-    """Render every requested format into out_dir (each file atomically); return the paths written."""
+               *, csv_sep: str = ",", lang: str = "en") -> list[Path]:
+    """Render every requested format into out_dir (each file atomically); return the paths written.
+    `lang` ("en" | "fr", see scanner.report.i18n.choose_lang): the language of report.html, summary.md
+    and report.xlsx."""
+    from .i18n import translator
+    translator(lang)   # ValueError for a language there is no translation of, before anything is written
     wanted = list(dict.fromkeys(formats))
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
@@ -197,7 +202,7 @@ def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEF
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     redact(report)
-    renderers = _renderers(out)
+    renderers = _renderers(out, lang)
     written: list[Path] = []
     for fmt in (f for f in FORMATS if f in wanted):
         for name, text in renderers[fmt](report, csv_sep).items():
@@ -206,10 +211,10 @@ def render_all(report: Report, out_dir: Path | str, formats: Iterable[str] = DEF
     return written
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, *, lang: str = "en") -> str:
     from .markdown import render_markdown as _render
 
-    return _render(redact(report))
+    return _render(redact(report), lang=lang)
 
 
 def write_manifest(out_dir: Path | str, report: Report, *, command: Any = None,

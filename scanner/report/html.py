@@ -17,19 +17,20 @@ import base64
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from . import is_complete, verdict
 from ..redact import redacted
-from ..consent_states import proof_details, proof_text
+from ..consent_states import proof_text
+from .i18n import CODES, DEFAULT, N_, Translator, translator
 from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
                      host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
                      state_label, states_in_order, storage_items)
@@ -37,25 +38,41 @@ from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_de
 TEMPLATES = Path(__file__).parent / "templates"
 _LOCAL_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*")
 
+# English message ids (scanner/report/i18n.py): translated where they are shown, e.g. _(VERDICTS[v][0]).
 VERDICTS = {
-    "pass": ("Pass", "No violation or warning was found in any of the consent states tested."),
-    "violations": ("Violations found",
-                   "The site stores data or contacts trackers in a way that is not allowed in at least one consent "
-                   "state. Each violation below names the legal rule, the evidence and the fix."),
-    "warnings": ("Warnings", "No clear violation was found, but some points need a human review."),
-    "incomplete": ("Incomplete scan: not a pass",
-                   "Some consent states could not be tested, so this report cannot show that the site complies. "
-                   "Findings below remain valid for the states that were reached."),
+    "pass": (N_("Pass"), N_("No violation or warning was found in any of the consent states tested.")),
+    "violations": (N_("Violations found"),
+                   N_("The site stores data or contacts trackers in a way that is not allowed in at least one consent "
+                      "state. Each violation below names the legal rule, the evidence and the fix.")),
+    "warnings": (N_("Warnings"), N_("No clear violation was found, but some points need a human review.")),
+    "incomplete": (N_("Incomplete scan: not a pass"),
+                   N_("Some consent states could not be tested, so this report cannot show that the site complies. "
+                      "Findings below remain valid for the states that were reached.")),
 }
-SEVERITY_LABELS = {"violation": "Violations", "warning": "Warnings", "info": "Information"}
+SEVERITY_LABELS = {"violation": N_("Violations"), "warning": N_("Warnings"), "info": N_("Information")}
+# Evidence keys of the audits and the policy linter; any other key is shown as "Key name".
 _EVIDENCE_LABELS = {
-    "setter_url": "Set by", "requested_lifetime_s": "Requested lifetime", "lifetime_s": "Kept by the browser",
-    "limit_s": "Recommended maximum", "declared_s": "Lifetime stated in the policy", "frame_url": "Frame",
-    "url": "Request", "screenshot": "Screenshot", "quote": "Quote", "policy_url": "Policy page",
-    "declared_as": "Declared category", "blocked_reasons": "Browser refused because",
-    "initiator_url": "Initiated by", "first_seen_state": "First seen in state", "set_by": "Set by (how)",
-    "category_source": "Category from",
+    "setter_url": N_("Set by"), "requested_lifetime_s": N_("Requested lifetime"),
+    "lifetime_s": N_("Kept by the browser"),
+    "limit_s": N_("Recommended maximum"), "declared_s": N_("Lifetime stated in the policy"), "frame_url": N_("Frame"),
+    "url": N_("Request"), "screenshot": N_("Screenshot"), "quote": N_("Quote"), "policy_url": N_("Policy page"),
+    "declared_as": N_("Declared category"), "blocked_reasons": N_("Browser refused because"),
+    "initiator_url": N_("Initiated by"), "first_seen_state": N_("First seen in state"), "set_by": N_("Set by (how)"),
+    "category_source": N_("Category from"),
+    # the same words as "key name".capitalize(), so that they can be translated
+    "category": N_("Category"), "known_category": N_("Known category"), "declared_category": N_("Declared category"),
+    "declared_kind": N_("Declared kind"), "cmp_category": N_("Cmp category"), "vendor": N_("Vendor"),
+    "party": N_("Party"), "stored": N_("Stored"), "refused": N_("Refused"), "kind": N_("Kind"),
+    "script": N_("Script"), "signals": N_("Signals"), "resource_type": N_("Resource type"), "embed": N_("Embed"),
+    "why": N_("Why"), "consent_mode": N_("Consent mode"), "states": N_("States"), "country": N_("Country"),
+    "reason": N_("Reason"), "line": N_("Line"), "note": N_("Note"),
 }
+# evidence whose value is a code of the contract (shown translated; other values as recorded)
+_EVIDENCE_CODES = {"category": "category", "known_category": "category", "category_source": "category_source",
+                   "set_by": "set_by", "party": "party", "kind": "storage_kind", "embed": "embed"}
+# matrix.proposed_declaration's words
+_PROPOSED_TYPES = (N_("Cookie"), N_("Local storage"), N_("Session storage"), N_("IndexedDB"))
+_TO_BE_DESCRIBED = N_("(to be described)")
 
 
 # --------------------------------------------------------------------------- safety helpers
@@ -93,6 +110,7 @@ class Evidence:
     href: str | None = None
     image: str | None = None
     detail: str = ""
+    screenshot: bool = False     # the `screenshot` evidence: a thumbnail, or says it is not a file here
 
     @property
     def wide(self) -> bool:
@@ -101,7 +119,7 @@ class Evidence:
 
     @property
     def order(self) -> int:
-        return 2 if self.image or self.label == "Screenshot" else (0 if self.wide else 1)
+        return 2 if self.image or self.screenshot else (0 if self.wide else 1)
 
 
 @dataclass
@@ -182,18 +200,17 @@ def _s(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_time(value: Any) -> str:
-    """"26 Nov 2026, 14:00 UTC" (locale-independent); the raw text when it is not an ISO time."""
+def format_time(value: Any, lang: str = DEFAULT) -> str:
+    """"26 Nov 2026, 14:00 UTC", "26 nov. 2026, 14:00 UTC" (the machine's locale is never read); the raw
+    text when it is not an ISO time."""
     try:
         dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return _s(value)
     if dt.utcoffset() is None or dt.utcoffset():
         return dt.isoformat()
-    return f"{dt.day} {_MONTHS[dt.month - 1]} {dt.year}, {dt.hour:02d}:{dt.minute:02d} UTC"
+    month = translator(lang).month(dt.month)
+    return f"{dt.day} {month} {dt.year}, {dt.hour:02d}:{dt.minute:02d} UTC"
 
 
 def format_elapsed(seconds: Any) -> str:
@@ -203,66 +220,76 @@ def format_elapsed(seconds: Any) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def evidence_view(key: str, value: Any) -> Evidence:
-    label = _EVIDENCE_LABELS.get(key, key.replace("_", " ").capitalize())
+def evidence_view(key: str, value: Any, lang: str = DEFAULT) -> Evidence:
+    _ = translator(lang)
+    label = _(_EVIDENCE_LABELS[key]) if key in _EVIDENCE_LABELS else key.replace("_", " ").capitalize()
     if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Evidence(label, human_duration(value), detail=f"{int(value):,} s".replace(",", " "))
+        return Evidence(label, human_duration(value, lang=lang), detail=f"{int(value):,} s".replace(",", " "))
     if key == "screenshot" or key.endswith("_screenshot"):
         path = safe_local(value)
-        return Evidence(label, _s(value), href=path, image=path)
+        return Evidence(label, _s(value), href=path, image=path, screenshot=key == "screenshot")
     if isinstance(value, bool) or value is None:
-        return Evidence(label, {True: "yes", False: "no", None: "—"}[value])
+        return Evidence(label, {True: _("yes"), False: _("no"), None: "—"}[value])
     if isinstance(value, (list, tuple)):
         text = ", ".join(_s(v) for v in value)
     elif isinstance(value, dict):
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    elif key in _EVIDENCE_CODES and isinstance(value, str):
+        text = _.code(_EVIDENCE_CODES[key], value)
     else:
         text = _s(value)
     return Evidence(label, text, href=safe_href(value))
 
 
-def _occurrences(f: dict, report: Report) -> list[tuple[str, str, int]]:
+def _occurrences(f: dict, report: Report, lang: str = DEFAULT) -> list[tuple[str, str, int]]:
     """(state, label, pages) of each state a finding occurs in; a pre-1.3 finding has one state."""
     found = [o for o in f.get("occurrences") or [] if isinstance(o, dict) and o.get("state")]
     if not found:
         found = [{"state": s, "pages": f.get("pages") or []} for s in f.get("states") or ([f["state"]] if f.get("state") else [])]
-    return [(_s(o["state"]), state_label(str(o["state"]), report), len(o.get("pages") or [])) for o in found]
+    return [(_s(o["state"]), state_label(str(o["state"]), report, lang=lang), len(o.get("pages") or [])) for o in found]
 
 
-def _finding_view(f: dict, report: Report, causes: dict[str, str] | None = None) -> FindingView:
+def _finding_view(f: dict, report: Report, causes: dict[str, str] | None = None, lang: str = DEFAULT) -> FindingView:
+    _ = translator(lang)
     subject = f.get("subject") or {}
     pages = [Link(_s(p), safe_href(p)) for p in f.get("pages") or ([f["page"]] if f.get("page") else [])]
-    evidence = sorted((evidence_view(str(k), v) for k, v in (f.get("evidence") or {}).items()), key=lambda e: e.order)
+    evidence = sorted((evidence_view(str(k), v, lang) for k, v in (f.get("evidence") or {}).items()),
+                      key=lambda e: e.order)
     state = f.get("state")
-    occurrences = _occurrences(f, report)
+    occurrences = _occurrences(f, report, lang)
     cause = str(f.get("cause") or "")
     return FindingView(
         _s(f.get("id")), _s(f.get("rule")), _s(f.get("severity")), state,
-        ", ".join(label for _, label, _ in occurrences) if occurrences else "Whole site",
-        _s(subject.get("kind")), _s(subject.get("name")),
+        ", ".join(label for _code, label, _n in occurrences) if occurrences else _("Whole site"),
+        _.code("subject_kind", _s(subject.get("kind"))), _s(subject.get("name")),
         _s(subject.get("domain") or subject.get("host")), _s(f.get("message")), pages, evidence,
         f.get("baseline"), bool(f.get("unverified")), occurrences,
         (cause, _s((causes or {}).get(cause))) if cause and (causes or {}).get(cause) else None)
 
 
-def cause_views(report: Report) -> list[CauseView]:
+def cause_views(report: Report, lang: str = DEFAULT) -> list[CauseView]:
     """report.json `causes`, most removed first, for 'What to fix first' and the causes table."""
     from ..audits.causes import summary
+    _ = translator(lang)
     audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
     out = []
     for c in report.get("causes") or []:
         if not isinstance(c, dict) or not c.get("id"):
             continue
         counts = {sev: int((c.get("counts") or {}).get(sev) or 0) for sev in SEVERITIES}
-        out.append(CauseView(_s(c["id"]), _s(c.get("label")), _s(summary(c, label=False)), _s(c.get("severity")), counts,
-                             _s(c.get("legal_source") or (audits.get((c.get("rules") or [None])[0]) or {}).get("legal_source")),
-                             _s(c.get("remediation")), [_s(i) for i in c.get("findings") or []]))
+        rules = c.get("rules") or []
+        legal = c.get("legal_source") or (audits.get((rules or [None])[0]) or {}).get("legal_source")
+        out.append(CauseView(_s(c["id"]), _.cause_label(c, audits), _s(summary(c, label=False, lang=lang)),
+                             _s(c.get("severity")), counts, _.legal(legal),
+                             _.rule_by_text(audits, rules, "remediation", c.get("remediation")),
+                             [_s(i) for i in c.get("findings") or []]))
     return out
 
 
-def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
+def finding_groups(report: Report, findings: list[dict], lang: str = DEFAULT) -> list[SeverityGroup]:
+    _ = translator(lang)
     audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
-    causes = {str(c.get("id")): str(c.get("label")) for c in report.get("causes") or [] if isinstance(c, dict)}
+    causes = {str(c.get("id")): _.cause_label(c, audits) for c in report.get("causes") or [] if isinstance(c, dict)}
     groups = []
     for sev in SEVERITIES:
         mine = [f for f in findings if f.get("severity") == sev]
@@ -273,14 +300,15 @@ def finding_groups(report: Report, findings: list[dict]) -> list[SeverityGroup]:
             rid = _s(f.get("rule"))
             if rid not in rules:
                 a = audits.get(rid) or {}
-                rules[rid] = RuleGroup(rid, _s(a.get("title") or rid), _s(a.get("description")),
-                                       _s(a.get("legal_source")), _s(a.get("remediation")))
-            rules[rid].findings.append(_finding_view(f, report, causes))
-        groups.append(SeverityGroup(sev, SEVERITY_LABELS[sev], len(mine), list(rules.values())))
+                rules[rid] = RuleGroup(rid, (_.rule(a, "title") if a.get("title") else "") or rid,
+                                       _.rule(a, "description"), _.rule(a, "legal_source"), _.rule(a, "remediation"))
+            rules[rid].findings.append(_finding_view(f, report, causes, lang))
+        groups.append(SeverityGroup(sev, _(SEVERITY_LABELS[sev]), len(mine), list(rules.values())))
     return groups
 
 
-def _state_views(report: Report) -> list[StateView]:
+def _state_views(report: Report, lang: str = DEFAULT) -> list[StateView]:
+    _ = translator(lang)
     views = []
     for s in states_in_order(report):
         name = str(s["state"])
@@ -288,13 +316,15 @@ def _state_views(report: Report) -> list[StateView]:
                           image=safe_local(sh.get("path"))) for sh in s.get("screenshots") or []]
         pages = [PageView(Link(_s(p.get("url")), safe_href(p.get("url"))), _s(p.get("title")), p.get("status"),
                           p.get("error"),
-                          f"{len(p.get('cookies') or [])} cookies · {len(p.get('storage') or [])} storage · "
-                          f"{len(p.get('requests') or [])} requests")
+                          _("{cookies} cookies · {storage} storage · {requests} requests",
+                            cookies=len(p.get('cookies') or []), storage=len(p.get('storage') or []),
+                            requests=len(p.get('requests') or [])))
                  for p in s.get("pages") or []]
-        views.append(StateView(name, state_label(name, report), state_hint(name), bool(s.get("reached")),
+        views.append(StateView(name, state_label(name, report, lang=lang), state_hint(name, lang=lang),
+                               bool(s.get("reached")),
                                s.get("error"), s.get("cmp"), [_s(m) for m in s.get("method") or []],
                                None if s.get("verified_by") == proof_text(s.get("proof")) else s.get("verified_by"),
-                               proof_text(s.get("proof")), proof_details(s.get("proof")),
+                               _.proof_text(s.get("proof")), _.proof_details(s.get("proof")),
                                shots, pages))
     return views
 
@@ -305,51 +335,71 @@ def _fields(value: Any, *names: str) -> dict[str, Any]:
     return {n: source.get(n) for n in names}
 
 
-def build_context(report: Report) -> dict[str, Any]:
+def _proposed(report: Report, _: Translator) -> list:
+    """matrix.proposed_declaration in the report's language (the site's own words stay as they are)."""
+    out = []
+    for p in proposed_declaration(report):
+        category = p.category
+        if p.rank >= 100 and category.lower() in CODES["category"]:   # not a declaration label: a category id
+            category = _.code("category", category.lower())
+            category = category[:1].upper() + category[1:]
+        out.append(replace(p, type=_(p.type) if p.type in _PROPOSED_TYPES else p.type,
+                           purpose=_(p.purpose) if p.purpose == _TO_BE_DESCRIBED else p.purpose,
+                           category=category, duration=_.duration(p.duration)))
+    return out
+
+
+def build_context(report: Report, lang: str = DEFAULT) -> dict[str, Any]:
+    _ = translator(lang)
     v = verdict(report)
     findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
     policy_findings = [f for f in findings if _s(f.get("rule")).startswith("policy-")]
     others = [f for f in findings if not _s(f.get("rule")).startswith("policy-")]
     base = report.get("baseline") or None
-    causes = cause_views(report)
+    causes = cause_views(report, lang)
     site = _fields(report.get("site"), "url", "final_url", "host", "registrable_domain")
     tool = _fields(report.get("tool"), "name", "version", "chromium", "rules_version")
     decl = _fields(report.get("declaration"), "name", "path", "sha256") if report.get("declaration") else None
     policy = _fields(report.get("policy"), "source", "findings_count") if report.get("policy") else None
     css, js = _asset("report.css"), _asset("report.js")
-    page_css = _page_css(f"{_s(site.get('host') or site.get('url'))} · scanned {format_time(report.get('started_at'))}")
+    page_css = _page_css(_("{site} · scanned {date}", site=_s(site.get('host') or site.get('url')),
+                           date=format_time(report.get('started_at'), lang)), _("Page {page} of {pages}"))
+    matrix = build_matrix(report)
+    matrix.columns = [replace(c, label=state_label(c.state, report, lang=lang), hint=state_hint(c.state, lang=lang))
+                      for c in matrix.columns]
     return {
+        "_": _, "lang": lang,
         "css": Markup(css), "js": Markup(js), "page_css": Markup(page_css), "csp": _csp([css, page_css], js),
-        "verdict": v, "verdict_title": VERDICTS[v][0], "verdict_text": VERDICTS[v][1],
+        "verdict": v, "verdict_title": _(VERDICTS[v][0]), "verdict_text": _(VERDICTS[v][1]),
         "complete": is_complete(report),
         "counts": severity_counts(report),
         "site": site,
         "site_href": safe_href(site["final_url"] or site["url"]),
         "tool": tool,
         "declaration": decl,
-        "started": format_time(report.get("started_at")),
+        "started": format_time(report.get("started_at"), lang),
         "elapsed": format_elapsed(report.get("duration_s")),
         "schema_version": _s(report.get("schema_version")),
         "command": " ".join(_s(c) for c in report.get("command") or []),
         "incomplete_reasons": [_s(r) for r in report.get("incomplete_reasons") or []],
-        "egress_refused": [_refused_line(r) for r in ((report.get("egress") or {}).get("refused") or [])[:50]
+        "egress_refused": [_refused_line(r, _) for r in ((report.get("egress") or {}).get("refused") or [])[:50]
                            if isinstance(r, dict)],
-        "states": _state_views(report),
-        "matrix": build_matrix(report),
+        "states": _state_views(report, lang),
+        "matrix": matrix,
         "causes": causes,
         "fix_first": [c for c in causes if c.counts["violation"] or c.counts["warning"]][:3],
-        "finding_groups": finding_groups(report, others),
-        "policy_groups": finding_groups(report, policy_findings),
+        "finding_groups": finding_groups(report, others, lang),
+        "policy_groups": finding_groups(report, policy_findings, lang),
         "policy": policy,
         "policy_href": safe_href((policy or {}).get("source")),
         "decl": check_declaration(report),
         "category_labels": category_labels(report),
-        "proposed": proposed_declaration(report),
+        "proposed": _proposed(report, _),
         "cookies": cookie_items(report),
         "storage": storage_items(report),
         "hosts": host_rows(report),
         "baseline": base,
-        "baseline_gone": [_finding_view(f, report) for f in (base or {}).get("gone") or []],
+        "baseline_gone": [_finding_view(f, report, lang=lang) for f in (base or {}).get("gone") or []],
     }
 
 
@@ -372,11 +422,14 @@ def css_string(text: str) -> str:
     return f'"{safe}"'
 
 
-def _page_css(margin_text: str) -> str:
-    """The printed page's margins: site and scan date at the bottom left, 'Page N of M' at the right."""
+def _page_css(margin_text: str, page_of: str = "Page {page} of {pages}") -> str:
+    """The printed page's margins: site and scan date at the bottom left, 'Page N of M' at the right
+    (`page_of`: where {page} and {pages} go in the words)."""
     box = "font: 8.5px system-ui, sans-serif; color: #667085;"
+    counter = " ".join(f"counter({part[1:-1]})" if part in ("{page}", "{pages}") else css_string(part)
+                       for part in re.split(r"(\{pages?\})", page_of) if part)
     return (f"@page {{ @bottom-left {{ content: {css_string(margin_text)}; {box} }} "
-            f"@bottom-right {{ content: \"Page \" counter(page) \" of \" counter(pages); {box} }} }}")
+            f"@bottom-right {{ content: {counter}; {box} }} }}")
 
 
 def _csp(styles: list[str], js: str) -> str:
@@ -401,19 +454,25 @@ def _finalize(value: Any) -> Any:
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_finalize)
-    env.filters["duration"] = lambda v, session=False: human_duration(v, session=session)
+    env.filters["duration"] = _duration_filter
     return env
 
 
-def _refused_line(entry: dict) -> str:
+@pass_context
+def _duration_filter(context, value: Any, session: bool = False) -> str:
+    return human_duration(value, session=session, lang=context.get("lang", DEFAULT))
+
+
+def _refused_line(entry: dict, _: Translator | None = None) -> str:
     """'host:port → address (reason), asked by <page> and 2 other pages in none, reject'."""
+    _ = _ or translator(DEFAULT)
     line = f"{_s(entry.get('host'))}:{_s(entry.get('port'))} → {_s(entry.get('address'))} ({_s(entry.get('reason'))})"
     pages = [_s(p) for p in entry.get("pages") or [] if p]
     if pages:
         others = len(pages) - 1 + int(entry.get("pages_more") or 0)
-        line += f", asked by {pages[0]}" + (f" and {others} other page(s)" if others else "")
+        line += _(", asked by {page}", page=pages[0]) + (_(" and {n} other page(s)", n=others) if others else "")
         states = [_s(s) for s in entry.get("states") or [] if s]
-        line += f" in {', '.join(states)}" if states else ""
+        line += _(" in {states}", states=", ".join(states)) if states else ""
     return line
 
 
@@ -449,9 +508,10 @@ class _Embedder:
         return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def render_html(report: Report, *, embed_from: Path | str | None = None) -> str:
-    """report.html; with `embed_from` (the report folder), every screenshot is embedded in the page."""
+def render_html(report: Report, *, embed_from: Path | str | None = None, lang: str = DEFAULT) -> str:
+    """report.html in `lang` ("en" | "fr"); with `embed_from` (the report folder), every screenshot is
+    embedded in the page."""
     report = redacted(report)  # also a report.json written before URLs were redacted
     embedder = _Embedder(Path(embed_from) if embed_from is not None else None)
-    return _env().get_template("report.html.j2").render(**build_context(report), img_src=embedder.src,
+    return _env().get_template("report.html.j2").render(**build_context(report, lang), img_src=embedder.src,
                                                          embedded=embedder.embedding)

@@ -58,8 +58,16 @@ except ImportError:  # pragma: no cover - depends on the checkout
     _format_duration = None
 
 
-def human_duration(seconds: Any, *, session: bool = False) -> str:
-    """"session", "2 years", "13 months", "90 days", "30 min"; "—" when unknown."""
+def human_duration(seconds: Any, *, session: bool = False, lang: str = "en") -> str:
+    """"session", "2 years", "13 months", "90 days", "30 min"; "—" when unknown; `lang` "fr": "2 ans"."""
+    text = _english_duration(seconds, session=session)
+    if lang == "en":
+        return text
+    from .i18n import translator
+    return translator(lang).duration(text)
+
+
+def _english_duration(seconds: Any, *, session: bool = False) -> str:
     if session:
         return "session"
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
@@ -81,13 +89,21 @@ def category_labels(report: Report) -> dict[str, str]:
     return {cid: model.label(cid) for cid in model.categories}
 
 
-def state_label(state: str, report: Report | None = None) -> str:
+def state_label(state: str, report: Report | None = None, *, lang: str = "en") -> str:
+    """"Reject all", "Only “Marketing cookies”" (the declaration's label of the category); `lang` "fr": French."""
     category = consent_states.only_category(state)
-    return consent_states.label(state, category_labels(report or {}).get(category) if category else None)
+    category_label = category_labels(report or {}).get(category) if category else None
+    if lang == "en":
+        return consent_states.label(state, category_label)
+    from .i18n import translator
+    return translator(lang).state_label(state, category_label)
 
 
-def state_hint(state: str) -> str:
-    return consent_states.hint(state)
+def state_hint(state: str, *, lang: str = "en") -> str:
+    if lang == "en":
+        return consent_states.hint(state)
+    from .i18n import translator
+    return translator(lang).state_hint(state)
 
 
 def severity_counts(report: Report) -> dict[str, int]:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from ..redact import escape_controls, redacted
 from . import verdict
 from .csv import CELL_CONTROLS, COLUMNS, table_rows
+from .i18n import DEFAULT, N_, Translator, translator
 from .matrix import Report, severity_counts
 
 MAX_WIDTH = 60
@@ -62,20 +63,24 @@ def _sheet(book: Workbook, title: str, columns: Iterable[str], rows: Iterable[di
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{count + 1}"
 
 
-def _summary(book: Workbook, report: Report) -> None:
+def _summary(book: Workbook, report: Report, _: Translator) -> None:
     from ..audits.causes import summary
+    audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
     sheet = book.active
-    sheet.title = "Summary"
+    sheet.title = _("Summary")
     site = report.get("site") or {}
     counts = severity_counts(report)
-    rows = [("Site", site.get("url")), ("Scanned", report.get("started_at")), ("Verdict", verdict(report)),
-            ("Violations", counts["violation"]), ("Warnings", counts["warning"]), ("Info", counts["info"]),
-            ("States", ", ".join(f"{s.get('state')}{'' if s.get('reached') else ' (NOT reached)'}"
-                                 for s in report.get("states") or [] if isinstance(s, dict))), (None, None),
-            ("What to fix first", None)]
+    rows = [(_("Site"), site.get("url")), (_("Scanned"), report.get("started_at")),
+            (_("Verdict"), _.code("verdict", verdict(report))),
+            (_("Violations"), counts["violation"]), (_("Warnings"), counts["warning"]), (_("Info"), counts["info"]),
+            (_("States"), ", ".join(str(s.get("state")) if s.get("reached")
+                                    else _("{state} (NOT reached)", state=s.get("state"))
+                                    for s in report.get("states") or [] if isinstance(s, dict))), (None, None),
+            (_("What to fix first"), None)]
     causes = [c for c in report.get("causes") or [] if isinstance(c, dict)
               and ((c.get("counts") or {}).get("violation") or (c.get("counts") or {}).get("warning"))][:3]
-    rows += [(f"{i}. {c.get('label')}", summary(c, label=False)) for i, c in enumerate(causes, 1)]
+    rows += [(f"{i}. {_.cause_label(c, audits) if not _.english else c.get('label')}",
+              summary(c, label=False, lang=_.lang)) for i, c in enumerate(causes, 1)]
     for key, value in rows:
         sheet.append([_text(key), _text(value)])
         for cell in sheet[sheet.max_row]:
@@ -87,18 +92,53 @@ def _summary(book: Workbook, report: Report) -> None:
     sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 34, 110
 
 
-def render_xlsx(report: Report) -> bytes:
+def _findings_rows(report: Report, _: Translator):
+    """findings.csv's rows; in another language than English, the rule's words and the cause in it."""
+    rows = table_rows(report, "findings.csv")
+    if _.english:
+        yield from rows
+        return
+    audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
+    causes = {c.get("id"): c for c in report.get("causes") or [] if isinstance(c, dict)}
+    cause_of = {f.get("id"): f.get("cause") for f in report.get("findings") or [] if isinstance(f, dict)}
+    for row in rows:
+        audit = audits.get(row.get("rule"))
+        if audit:
+            row.update(title=_.rule(audit, "title"), legal_source=_.rule(audit, "legal_source"),
+                       remediation=_.rule(audit, "remediation"))
+        cause = causes.get(cause_of.get(row.get("id")))
+        if cause:
+            row["cause"] = _.cause_label(cause, audits)
+        yield row
+
+
+def _causes_rows(report: Report, _: Translator):
+    audits = {a.get("id"): a for a in report.get("audits") or [] if isinstance(a, dict)}
+    for c in report.get("causes") or []:
+        if not isinstance(c, dict):
+            continue
+        row = {**c, **{k: (c.get("counts") or {}).get(s) for k, s in (("violations", "violation"),
+                                                                       ("warnings", "warning"), ("info", "info"))}}
+        if not _.english:
+            row.update(label=_.cause_label(c, audits), when=[_.when(w) for w in c.get("when") or []],
+                       legal_source=_.legal(c.get("legal_source")),
+                       remediation=_.rule_by_text(audits, c.get("rules") or (), "remediation", c.get("remediation")))
+        yield row
+
+
+def render_xlsx(report: Report, *, lang: str = DEFAULT) -> bytes:
+    """report.xlsx; in `lang` ("en" | "fr"): the sheet names, the Summary and the rules' and causes' words
+    (column names stay those of the CSV files)."""
+    _ = translator(lang)
     report = redacted(report)   # also a report.json written before URLs were redacted
     book = Workbook()
-    _summary(book, report)
-    _sheet(book, "Findings", COLUMNS["findings.csv"], table_rows(report, "findings.csv"))
-    _sheet(book, "Causes", ("label", "kind", "severity", "violations", "warnings", "info", "pages", "when",
-                            "legal_source", "remediation"),
-           ({**c, **{k: (c.get("counts") or {}).get(s) for k, s in (("violations", "violation"), ("warnings", "warning"),
-                                                                     ("info", "info"))}}
-            for c in report.get("causes") or [] if isinstance(c, dict)))
-    for title, name in (("Cookies", "cookies.csv"), ("Storage", "storage.csv"), ("Requests", "requests.csv")):
-        _sheet(book, title, COLUMNS[name], table_rows(report, name))
+    _summary(book, report, _)
+    _sheet(book, _("Findings"), COLUMNS["findings.csv"], _findings_rows(report, _))
+    _sheet(book, _("Causes"), ("label", "kind", "severity", "violations", "warnings", "info", "pages", "when",
+                               "legal_source", "remediation"), _causes_rows(report, _))
+    for title, name in ((N_("Cookies"), "cookies.csv"), (N_("Storage"), "storage.csv"),
+                        (N_("Requests"), "requests.csv")):
+        _sheet(book, _(title), COLUMNS[name], table_rows(report, name))
     stamp = _scan_time(report)
     book.properties.created = book.properties.modified = stamp
     book.properties.creator = "cookie-scanner"

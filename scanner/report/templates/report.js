@@ -54,7 +54,8 @@
         row.hidden = !match;
         if (match) visible += 1;
       });
-      if (shown) shown.textContent = visible + " of " + rows.length + " rows";
+      if (shown) shown.textContent = (shown.getAttribute("data-rows") || "{shown} / {total}")
+        .replace("{shown}", String(visible)).replace("{total}", String(rows.length));
     }
     input.addEventListener("input", update);
     update();
