@@ -32,6 +32,16 @@ def finding_key(f: dict) -> tuple[str, str, str, str]:
     return (f["rule"], f["severity"], f.get("state") or "-", str(f["subject"].get("name")))
 
 
+def finding_keys(f: dict) -> list[tuple[str, str, str, str]]:
+    """One key per state a finding occurs in (report.json 1.3 has one finding per problem, with
+    its `occurrences`), so the expected files stay one line per rule, state and item."""
+    occurrences = [o for o in f.get("occurrences") or [] if o.get("state")]
+    if not occurrences:
+        return [finding_key(f)]
+    name = str(f["subject"].get("name"))
+    return [(f["rule"], o.get("severity") or f["severity"], o["state"], name) for o in occurrences]
+
+
 def load_expected(path: Path) -> dict:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     spec["path"] = path
@@ -63,7 +73,7 @@ def scan_fixture(spec: dict) -> dict:
 
 
 def compare(spec: dict, result: dict) -> dict:
-    got = Counter(finding_key(f) for f in result["findings"])
+    got = Counter(key for f in result["findings"] for key in finding_keys(f))
     expected = spec["expected"]
     found, missed, unexpected = expected & got, expected - got, got - expected
     states = [s["state"] for s in result["states"]]
@@ -107,7 +117,7 @@ def _vwi(counts) -> str:
 
 
 def write_expected(spec: dict, result: dict) -> None:
-    keys = sorted((finding_key(f) for f in result["findings"]), key=lambda k: (SEVERITIES.index(k[1]), k))
+    keys = sorted((k for f in result["findings"] for k in finding_keys(f)), key=lambda k: (SEVERITIES.index(k[1]), k))
     head = spec["path"].read_text(encoding="utf-8").split("\nfindings:")[0]
     body = "\n".join(f"  - [{', '.join(_yaml_scalar(x) for x in key)}]" for key in keys)
     spec["path"].write_text(f"{head}\nfindings:\n{body}\n", encoding="utf-8")
