@@ -58,3 +58,15 @@ def _severity_in(finding: dict, state: str) -> str | None:
         if occurrence["state"] == state:
             return occurrence["severity"]
     return None
+
+
+def per_state(findings) -> list[tuple[dict, str | None, str]]:
+    """(finding, state, severity in that state) for every state a finding occurs in; one row with
+    state None for a site-wide finding (report.json 1.3: one finding per problem)."""
+    rows = []
+    for f in findings:
+        occurrences = [o for o in f.get("occurrences") or [] if o.get("state")]
+        if not occurrences:
+            rows.append((f, f.get("state"), f["severity"]))
+        rows += [(f, o["state"], o.get("severity") or f["severity"]) for o in occurrences]
+    return rows

@@ -8,12 +8,13 @@ import pytest
 from scanner.declaration import load_declaration
 from scanner.errors import UsageError
 from conftest import TESTS, page_items, run_cli, scan_site
+from consistency import per_state
 
 DECLARATIONS = TESTS / "fixtures" / "declarations"
 
 
 def rules_of(result):
-    return {(f["rule"], f["state"], f["subject"]["name"]) for f in result["findings"]}
+    return {(f["rule"], state, f["subject"]["name"]) for f, state, _ in per_state(result["findings"])}
 
 
 def test_refused_set_cookie_is_recorded_with_reason(sites_server):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import copy
 
+from consistency import per_state
 from scanner import audits
 from scanner.declaration import load_declaration
 from scanner.paths import rules_dir
 
 
 def triples(result):
-    return {(f["rule"], f["state"], f["subject"]["name"]) for f in result["findings"]}
+    return {(f["rule"], state, f["subject"]["name"]) for f, state, _ in per_state(result["findings"])}
 
 
 def rule_subjects(result, rule):
@@ -71,7 +72,7 @@ def test_legitimate_items_are_not_flagged(demo_full):
     assert "_gid" not in rule_subjects(demo_full, "excessive-lifetime")
     assert "__cf_bm" not in rule_subjects(demo_full, "insecure-cookie")
     # accept-all is the visitor's choice: nothing is a violation there
-    assert not [f for f in demo_full["findings"] if f["state"] == "accept"]
+    assert not [f for f, state, _ in per_state(demo_full["findings"]) if state == "accept"]
 
 
 def test_findings_are_deduplicated_with_pages(demo_full):
@@ -117,7 +118,8 @@ def test_category_leak_silent_when_the_declaration_covers_the_purpose(demo_full,
     path = tmp_path / "broad.yaml"
     path.write_text(text)
     result = audits.annotate_and_audit(copy.deepcopy(demo_full), load_declaration(path))
-    assert not [f for f in result["findings"] if f["rule"] == "category-leak" and f["state"] == "only:functional"]
+    assert not [f for f, state, _ in per_state(result["findings"])
+                if f["rule"] == "category-leak" and state == "only:functional"]
 
 
 def test_every_state_lists_the_page_set_in_crawl_order(demo_full):

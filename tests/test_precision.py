@@ -13,7 +13,7 @@ from scanner import audits
 from scanner.declaration import load_declaration
 from scanner.report.matrix import build_matrix
 
-from consistency import disagreements
+from consistency import disagreements, per_state
 
 SITE = "https://www.shop.example/"
 STATES = ("none", "reject", "accept", "only:analytics", "only:marketing", "withdraw")
@@ -79,13 +79,13 @@ def audit(res, decl=None):
 
 
 def found(res, rule=None, *, state="any", severity=None):
-    return {f["subject"]["name"] for f in res["findings"]
-            if (rule is None or f["rule"] == rule) and (state == "any" or f["state"] == state)
-            and (severity is None or f["severity"] == severity)}
+    return {f["subject"]["name"] for f, in_state, sev in per_state(res["findings"])
+            if (rule is None or f["rule"] == rule) and (state == "any" or in_state == state)
+            and (severity is None or sev == severity)}
 
 
 def violations(res):
-    return {(f["rule"], f["state"], f["subject"]["name"]) for f in res["findings"] if f["severity"] == "violation"}
+    return {(f["rule"], state, f["subject"]["name"]) for f, state, sev in per_state(res["findings"]) if sev == "violation"}
 
 
 # ----------------------------------------------------------------- consent states (pre-consent, post-reject,
@@ -294,7 +294,7 @@ def test_third_party_content_before_consent():
     res = audit(result({"*": [request("https://fonts.googleapis.com/css2?family=Inter", resource_type="stylesheet"),
                               request("https://fonts.gstatic.com/s/inter/v1.woff2", resource_type="font"),
                               request("https://www.youtube-nocookie.com/embed/x", resource_type="document")]}))
-    content = {(f["state"], f["subject"]["name"], f["severity"]) for f in res["findings"]
+    content = {(state, f["subject"]["name"], sev) for f, state, sev in per_state(res["findings"])
                if f["rule"] == "third-party-content"}
     assert ("none", "Google Fonts", "warning") in content and ("none", "YouTube", "violation") in content
     assert not [c for c in content if c[0] == "accept"]
@@ -319,7 +319,7 @@ vendors:
     player = request("https://player.vimeo.com/video/1", resource_type="document")
     res = audit(result({"only:video": [player], "only:analytics": [player]},
                        states=("none", "only:video", "only:analytics")), decl)
-    assert {(f["state"]) for f in res["findings"] if f["rule"] == "third-party-content"} == {"only:analytics"}
+    assert {state for f, state, _ in per_state(res["findings"]) if f["rule"] == "third-party-content"} == {"only:analytics"}
 
 
 # ----------------------------------------------------------------- other audits
