@@ -180,12 +180,9 @@ def _first_run_notice(report: dict, out: Path, fail_on: str) -> str:
 
 def _finding_lines(findings: list[dict]) -> list[str]:
     """One line per finding (rule, state(s), item, page), as `cookie-scanner diff` prints them."""
-    from .report import baseline as compare
+    from .report.baseline import finding_line
 
-    line = getattr(compare, "finding_line", None)
-    if line is not None:
-        return [line(f) for f in findings]
-    return [compare._finding_line(f, compare._plain) for f in findings]
+    return [finding_line(f) for f in findings]
 
 
 def _say_failing(report: dict, fail_on: str) -> None:

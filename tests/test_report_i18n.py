@@ -13,6 +13,7 @@ import pytest
 import yaml
 from jinja2 import Environment, nodes
 
+from report_cases import add_screenshots, demo, hostile, incomplete, with_baseline
 from scanner import consent_states
 from scanner.audits import AUDITS
 from scanner.audits.causes import summary as cause_summary
@@ -23,7 +24,6 @@ from scanner.report.i18n import CODES, choose_lang, env_locale, i18n_file, trans
 from scanner.report.matrix import human_duration, state_label
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "report"
 REPORT_CODE = ROOT / "scanner" / "report"
 FR = yaml.safe_load(i18n_file("fr").read_text(encoding="utf-8"))
 
@@ -44,43 +44,6 @@ ENGLISH_UI = (
     "in a category the visitor refused", "first party", "third party", "Kept by the browser", "Requested lifetime",
     "Set by", "2 years", "13 months", "days", "What it does", "Findings", "Browser storage", "Third parties",
 )
-
-
-def demo() -> dict:
-    return json.loads((FIXTURES / "micropep.json").read_text(encoding="utf-8"))
-
-
-def hostile() -> dict:
-    return json.loads((FIXTURES / "hostile.json").read_text(encoding="utf-8"))
-
-
-def add_screenshots(out: Path, report: dict) -> None:
-    """The report's screenshots as files (a 1×1 PNG), so that the page loads every image it links."""
-    from scanner.report.html import safe_local
-    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4b00000000049454e44ae426082")
-    paths = [s["path"] for st in report["states"] for s in st.get("screenshots") or []]
-    paths += [f["evidence"]["screenshot"] for f in report["findings"] if "screenshot" in (f.get("evidence") or {})]
-    for p in paths:
-        if safe_local(p):
-            (out / p).parent.mkdir(parents=True, exist_ok=True)
-            (out / p).write_bytes(png)
-
-
-def incomplete() -> dict:
-    r = demo()
-    for s in r["states"]:
-        if s["state"] == "withdraw":
-            s.update(reached=False, error="the consent manager could not be reopened", pages=[])
-    r["complete"], r["incomplete_reasons"] = False, ["state withdraw not reached"]
-    return r
-
-
-def with_baseline() -> dict:
-    from scanner.report import apply_baseline
-    r, old = demo(), demo()
-    old["findings"] = old["findings"][4:]
-    return apply_baseline(r, old, path="reports/previous/report.json")
 
 
 def page_text(page: str) -> str:

@@ -3,16 +3,15 @@ printed by real Chromium to an A4 PDF, checked with axe-core (npm) in real Chrom
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import pypdfium2
 import pytest
 
-from scanner.report import apply_baseline, render_all
+from report_cases import demo, incomplete, with_baseline
+from scanner.report import render_all
 from scanner.report.html import css_string
 
-FIXTURES = Path(__file__).parent / "fixtures" / "report"
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 A4_PT = (595.3, 841.9)
 
@@ -25,25 +24,6 @@ def browser():
         b = p.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
         yield b
         b.close()
-
-
-def demo() -> dict:
-    return json.loads((FIXTURES / "micropep.json").read_text(encoding="utf-8"))
-
-
-def incomplete() -> dict:
-    r = demo()
-    for s in r["states"]:
-        if s["state"] == "withdraw":
-            s.update(reached=False, error="the consent manager could not be reopened", pages=[])
-    r["complete"], r["incomplete_reasons"] = False, ["state withdraw not reached"]
-    return r
-
-
-def with_baseline() -> dict:
-    r, old = demo(), demo()
-    old["findings"] = old["findings"][4:]
-    return apply_baseline(r, old, path="reports/previous/report.json")
 
 
 def rendered(tmp_path: Path, report: dict, name: str) -> Path:

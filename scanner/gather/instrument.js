@@ -88,8 +88,12 @@
   // least 10 distinct characters or in 2 colours was drawn, and that never used save()/restore()
   // (what drawing libraries do): a chart, a signature pad or a badge is not reported.
   const reported = new Set();
+  const calls = new Map();   // api -> calls seen: a getter read in a loop costs a stack walk 64 times, no more
   function fp(api, detail) {
     try {
+      const seen = (calls.get(api) || 0) + 1;
+      calls.set(api, seen);
+      if (seen > 64) return;
       const stack = callers();
       const key = api + ' ' + (stack[0] || location.href);
       if (reported.has(key) || reported.size > 500) return;

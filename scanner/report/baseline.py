@@ -190,6 +190,11 @@ def _item_line(kind: str, item: dict[str, Any], esc) -> str:
     return text + (" (state not reached now: unverified)" if item.get("unverified") else "")
 
 
+def finding_line(f: dict[str, Any]) -> str:
+    """One terminal line for a finding, as `diff` prints it: severity, rule, states, item, page."""
+    return _finding_line(f, _plain)
+
+
 def _plain(value: object) -> str:
     # Terminal output: drop control characters so a hostile name cannot move the cursor.
     return "".join(ch if ch.isprintable() else "?" for ch in ("" if value is None else str(value)))
