@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -259,18 +258,6 @@ def test_rerendering_a_stored_report_gives_the_same_files(tmp_path: Path, fixtur
     render_all(load_report(first / "report.json"), second, FORMATS, csv_sep=";")
     for p in sorted(first.iterdir()):
         assert p.read_bytes() == (second / p.name).read_bytes(), p.name
-
-
-def test_render_timing(tmp_path: Path, realistic: dict) -> None:
-    t0 = time.perf_counter()
-    render_all(realistic, tmp_path / "cold", FORMATS)
-    cold = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    render_all(realistic, tmp_path / "warm", FORMATS)
-    warm = time.perf_counter() - t1
-    print(f"\nrender_all(all 6 formats, realistic fixture): first call {cold * 1000:.0f} ms, "
-          f"second call {warm * 1000:.0f} ms")
-    assert warm < 5.0
 
 
 # --------------------------------------------------------------------------- verdict and exit codes

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-import time
 import tracemalloc
 
 import pytest
@@ -150,7 +149,7 @@ def test_round_trip_of_bitfields_and_ranges(ids, use_ranges):
     assert out["vendor_consents_count"] == len(ids)
 
 
-# ---- hostile input: a one-line TCStringError, quickly, with little memory --------------------------
+# ---- hostile input: a one-line TCStringError, with little memory (speed: bench/micro.py) --------------------------
 
 def truncated_bitfield_65535() -> str:
     return core(consents=n(65535, 16) + "0" + "1" * 600)
@@ -183,11 +182,9 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
-def test_hostile_strings_raise_quickly(name):
-    began = time.monotonic()
+def test_hostile_strings_raise(name):
     with pytest.raises(TCStringError) as error:
         decode(HOSTILE[name])
-    assert time.monotonic() - began < 0.5
     assert isinstance(error.value, ValueError)
     message = str(error.value)
     assert message and "\n" not in message and len(message) < 200
@@ -198,12 +195,13 @@ def test_non_text_raises():
         decode(None)  # type: ignore[arg-type]
 
 
-def measured(tc_string: str) -> tuple[dict, float, int]:
+def measured(tc_string: str) -> tuple[dict, int]:
+    """The decoded string and the decoder's peak traced memory: a capped decode never expands every id.
+    (How fast: bench/micro.py.)"""
     tracemalloc.start()
-    began = time.monotonic()
     try:
         out = decode(tc_string)
-        return out, time.monotonic() - began, tracemalloc.get_traced_memory()[1]
+        return out, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
@@ -212,41 +210,40 @@ def test_huge_ranges_are_capped_not_expanded():
     # 600 entries, each 1..65535 (39 million ids if expanded one by one), in 3 300 characters
     entries = ranges([(1, 65535)] * 600)
     assert len(core(consents=entries)) < MAX_LENGTH
-    out, seconds, peak = measured(core(consents=entries, li=ranges([(2, 65535)])))
+    out, peak = measured(core(consents=entries, li=ranges([(2, 65535)])))
     assert out["vendor_consents_count"] == 65535 and out["vendor_consents_truncated"] is True
     assert out["vendor_consents"] == list(range(1, MAX_IDS + 1))
     assert out["vendor_legitimate_interests_count"] == 65534
-    assert seconds < 1 and peak < 20_000_000
+    assert peak < 20_000_000
 
 
 def test_full_bitfield_is_capped():
-    out, seconds, peak = measured(core(consents=bitfield(set(range(1, 65536)))))
+    out, peak = measured(core(consents=bitfield(set(range(1, 65536)))))
     assert out["vendor_consents_count"] == 65535 and len(out["vendor_consents"]) == MAX_IDS
     assert out["vendor_consents_truncated"] is True
-    assert seconds < 1 and peak < 20_000_000
+    assert peak < 20_000_000
 
 
 def test_alternating_bitfield_is_fast():
     ids = set(range(1, 65536, 2))
-    out, seconds, peak = measured(core(consents=bitfield(ids)))
+    out, peak = measured(core(consents=bitfield(ids)))
     assert out["vendor_consents_count"] == len(ids) and out["vendor_consents"][:3] == [1, 3, 5]
-    assert seconds < 1 and peak < 30_000_000
+    assert peak < 30_000_000
 
 
 def test_restrictions_share_one_cap():
     restriction = n(2, 6) + n(1, 2) + n(1, 12) + "1" + n(1, 16) + n(65535, 16)
-    out, seconds, _ = measured(core(restrictions=n(300, 12) + restriction * 300))
+    out, _ = measured(core(restrictions=n(300, 12) + restriction * 300))
     kept = sum(len(r["vendors"]) for r in out["publisher_restrictions"])
     assert len(out["publisher_restrictions"]) == 300 and kept == MAX_IDS
     assert all(r["vendors_count"] == 65535 and r["vendors_truncated"] for r in out["publisher_restrictions"])
-    assert seconds < 1
 
 
 def test_maximum_length_input_of_single_entries():
     entries = [(v, v) for v in range(1, 4096)]           # 4095 entries x 17 bits, ~11 600 characters
     text = core(consents=ranges(entries, max_id=4095))
-    out, seconds, _ = measured(text)
-    assert out["vendor_consents_count"] == 4095 and seconds < 1
+    out, _ = measured(text)
+    assert out["vendor_consents_count"] == 4095
 
 
 @settings(max_examples=300, deadline=None)
