@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 from dataclasses import dataclass
@@ -115,6 +116,31 @@ def remove_stale_profiles(parent: str) -> list[str]:
         except (OSError, ValueError):
             continue
     return removed
+
+
+CLOSE_TIMEOUT_S = 5.0
+
+
+def kill_profile_processes(profile: str | None) -> int:
+    """SIGKILL this user's processes whose command line names `profile` (the Chromium browser of
+    this scan: its renderers and helpers end with it). Linux /proc; elsewhere nothing. Returns how
+    many were signalled."""
+    if not profile or not os.path.isdir("/proc"):
+        return 0
+    needle = f"--user-data-dir={profile}".encode()
+    killed = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                cmdline = handle.read(64 * 1024)
+            if needle in cmdline.split(b"\0") and entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ValueError):
+            continue
+    return killed
 
 
 class BrowserStartError(ScannerError):
@@ -291,10 +317,20 @@ class Browser:
             accept_downloads=False,
         )
 
+    def kill(self) -> int:
+        """SIGKILL this scan's Chromium now; safe from any thread (a deadline watchdog uses it when
+        the event loop is too busy with a flooding page to stop it in time)."""
+        return kill_profile_processes(self._profile)
+
     async def close(self) -> None:
+        """Close Chromium within CLOSE_TIMEOUT_S: a browser that does not close in time (a page
+        flooding it, a hung GPU process) is killed, so a --deadline stays a deadline."""
         try:
             if self._persistent is not None:
-                await self._persistent.close()
+                try:
+                    await asyncio.wait_for(self._persistent.close(), timeout=CLOSE_TIMEOUT_S)
+                except (asyncio.TimeoutError, Exception):
+                    kill_profile_processes(self._profile)
         finally:
             self._persistent = None
             self.egress.stop()   # after Chromium: no connection of its own is left to relay

@@ -11,7 +11,7 @@ import click
 from . import __version__
 from .errors import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, ScannerError, UsageError
 from .options import (ScanOptions, check_baseline_site, check_fail_on, check_only_categories, parse_csv_sep,
-                      sarif_location, validate_state, validate_url)
+                      parse_lang, sarif_location, validate_state, validate_url)
 from .redact import escape_controls, escape_json_text, redact_text, terminal_line
 from .result import default_out_dir
 
@@ -143,14 +143,14 @@ def _load_baseline(path: Path | None, *, missing_ok: bool = False, what: str = "
 
 
 def _render(report: dict, out: Path, formats, *, csv_sep: str, fail_on: str | None,
-            with_json: bool = False) -> list[Path]:
+            with_json: bool = False, lang: str = "en") -> list[Path]:
     """Every requested format (json only `with_json`: a scan writes report.json itself); junit.xml
-    follows --fail-on (scanner.report.junit)."""
+    follows --fail-on (scanner.report.junit); report.html, summary.md and report.xlsx are in `lang`."""
     from .report import atomic_write, render_all
     from .report.junit import render_junit
 
     skip = ("junit",) if with_json else ("json", "junit")
-    written = render_all(report, out, [f for f in formats if f not in skip], csv_sep=csv_sep)
+    written = render_all(report, out, [f for f in formats if f not in skip], csv_sep=csv_sep, lang=lang)
     if "junit" in formats:
         written.append(atomic_write(out / "junit.xml", render_junit(report, fail_on=fail_on)))
     return written
@@ -203,12 +203,15 @@ def _say_failing(report: dict, fail_on: str) -> None:
 
 
 def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, baseline=None,
-            baseline_path: Path | None = None, declaration=None, sarif_file: str | None = None) -> int:
+            baseline_path: Path | None = None, declaration=None, sarif_file: str | None = None,
+            lang: str = "en") -> int:
     """Write every requested format, the manifest and the CI summary; return the exit code."""
     from .report import apply_baseline, render_markdown, write_json, write_manifest
 
     options = result.setdefault("options", {})
     options["fail_on"] = fail_on        # junit.xml re-rendered later fails what this gate failed
+    options["lang"] = lang              # `report` re-renders in the same language and separator
+    options["csv_sep"] = csv_sep
     if baseline_path is not None:
         options["baseline"] = {"path": str(baseline_path), "found": baseline is not None}
     # results.sarif points at a file of the repository (GitHub code scanning refuses page URLs)
@@ -216,7 +219,7 @@ def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, bas
     if baseline is not None:
         apply_baseline(result, baseline, path=str(baseline_path))
     write_json(result, out / "report.json")  # always: every other format is rendered from it
-    _render(result, out, formats, csv_sep=csv_sep, fail_on=fail_on)
+    _render(result, out, formats, csv_sep=csv_sep, fail_on=fail_on, lang=lang)
     write_manifest(out, result, command=result.get("command"),
                    declaration_sha256=(declaration.sha256 if declaration else None))
     notice = _first_run_notice(result, out, fail_on) if _first_run(result) else None
@@ -224,7 +227,7 @@ def publish(result: dict, out: Path, *, formats, csv_sep: str, fail_on: str, bas
     if summary_file:
         try:
             with open(summary_file, "a", encoding="utf-8") as handle:
-                handle.write(render_markdown(result) + "\n")
+                handle.write(render_markdown(result, lang=lang) + "\n")
                 if notice:
                     handle.write(f"> **Note:** {escape_controls(notice)}\n\n")
         except OSError as exc:
@@ -256,7 +259,7 @@ _UNSET = object()
 def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, formats=("json", "html", "csv", "md"),
              csv_sep: str = ",", fail_on: str = "violation", baseline_path: Path | None = None,
              policy: str | None = None, baseline=_UNSET, sarif_file: str | None = None,
-             folder: ReportFolder | None = None) -> int:
+             folder: ReportFolder | None = None, lang: str = "en") -> int:
     """Scan, write the reports (even when incomplete), print where; return the exit code.
     Bad input (baseline, policy) is refused before the report folder is created."""
     from .scan import scan  # imported late: keeps `--help` fast
@@ -287,7 +290,7 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
     finally:
         progress.close()
     return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
-                   baseline_path=baseline_path, declaration=declaration, sarif_file=sarif_file)
+                   baseline_path=baseline_path, declaration=declaration, sarif_file=sarif_file, lang=lang)
 
 
 def _lint_policy_source(source: str, options: ScanOptions | None = None) -> list[dict]:
@@ -377,8 +380,12 @@ def _scan_options(f):
         click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use."),
         click.option("--format", "formats", default="json,html,csv,md", show_default=True,
                      help="Report formats: json,html,csv,md,junit,sarif,xlsx,html-email."),
-        click.option("--csv-sep", default=",", show_default=True,
-                     help="CSV separator, one character (';' for French spreadsheets; 'tab' for a tab)."),
+        click.option("--csv-sep", default=None,
+                     help="CSV separator, one character ('tab' for a tab)  [default: ';' when the report "
+                          "is in French, else ',']"),
+        click.option("--lang", default=None, metavar="en|fr",
+                     help="Language of report.html, summary.md and report.xlsx  [default: French when "
+                          "LC_ALL, LC_MESSAGES or LANG starts with fr, else en]"),
         click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default="violation", show_default=True,
                      help="Exit 1 when a finding at or above this exists (new-violation: needs --baseline)."),
         click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -416,7 +423,7 @@ def _scan_options(f):
 @_debug_option
 @click.pass_context
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
-         keep_values, keep_query, chromium_path, formats, csv_sep, fail_on, baseline_path, sarif_file, policy,
+         keep_values, keep_query, chromium_path, formats, csv_sep, lang, fail_on, baseline_path, sarif_file, policy,
          cookie_policy, max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope,
          concurrency, fast_forward_s, no_progress, deadline_s, allow_private):
     """Scan URL and write report.json (and the other formats asked for).
@@ -432,7 +439,8 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         policy = policy or declaration.policy_source()
     if cookie_policy and declaration is not None:
         raise UsageError("use either --declaration or --cookie-policy, not both")
-    csv_sep = parse_csv_sep(csv_sep)
+    lang = parse_lang(lang)
+    csv_sep = parse_csv_sep(csv_sep, lang)
     formats = _parse_formats(formats)
     check_fail_on(fail_on, baseline_path)
     options = ScanOptions(
@@ -461,7 +469,7 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
             check_only_categories(options.states, declaration)
         code = run_scan(options, out, declaration, formats=formats, csv_sep=csv_sep, fail_on=fail_on,
                         baseline_path=baseline_path, baseline=baseline, policy=policy, sarif_file=sarif_uri,
-                        folder=folder)
+                        folder=folder, lang=lang)
     except BaseException:
         if folder is not None:
             folder.undo()
@@ -474,14 +482,18 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
               help="Report folder (default: reports/www.micropep.com-<UTC timestamp>/).")
 @click.option("--chromium", "chromium_path", envvar="CHROMIUM_PATH", help="Chromium binary to use.")
 @click.option("--no-progress", is_flag=True, help="No progress display.")
+@click.option("--lang", default=None, metavar="en|fr",
+              help="Language of report.html, summary.md and report.xlsx  [default: French when "
+                   "LC_ALL, LC_MESSAGES or LANG starts with fr, else en]")
 @_debug_option
 @click.pass_context
-def demo(ctx, out_dir, chromium_path, no_progress):
+def demo(ctx, out_dir, chromium_path, no_progress, lang):
     """Serve the embedded Micropep-like demo site locally and scan it."""
     from .declaration import load_declaration
     from .demo import SiteServer
     from .paths import demo_site_dir, rules_dir
 
+    lang = parse_lang(lang)
     declaration = load_declaration(rules_dir() / "sites" / "micropep.yaml")
     with SiteServer(demo_site_dir()) as server:
         options = ScanOptions(
@@ -495,7 +507,8 @@ def demo(ctx, out_dir, chromium_path, no_progress):
         # The demo site is meant to have findings: succeed unless the scan itself is incomplete.
         from .report import FORMATS
         ctx.exit(run_scan(options, out_dir, declaration, policy=policy, fail_on="never", formats=FORMATS,
-                          sarif_file=sarif_location(None, declaration.path)))
+                          sarif_file=sarif_location(None, declaration.path), lang=lang,
+                          csv_sep=parse_csv_sep(None, lang)))
 
 
 @cli.command("report", short_help="Re-render a stored report.json.")
@@ -503,7 +516,12 @@ def demo(ctx, out_dir, chromium_path, no_progress):
 @click.option("--format", "formats", default="html,csv,md", show_default=True, help="Formats to render.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write to (default: the report's folder).")
-@click.option("--csv-sep", default=",", show_default=True, help="CSV separator, one character ('tab' for a tab).")
+@click.option("--csv-sep", default=None,
+              help="CSV separator, one character ('tab' for a tab)  [default: the scan's; for a report "
+                   "that does not say, ';' in French, else ',']")
+@click.option("--lang", default=None, metavar="en|fr",
+              help="Language of report.html, summary.md and report.xlsx  [default: the scan's; for a "
+                   "report that does not say, French when LC_ALL, LC_MESSAGES or LANG starts with fr, else en]")
 @click.option("--fail-on", type=click.Choice(FAIL_ON_CHOICES), default=None,
               help="Exit 1 when a finding at or above this exists; junit.xml fails the same findings "
                    "[default: never for the exit code; junit.xml: the scan's --fail-on]")
@@ -511,17 +529,29 @@ def demo(ctx, out_dir, chromium_path, no_progress):
               help="Repository file the SARIF results point at (default: the one of the scan).")
 @_debug_option
 @click.pass_context
-def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on, sarif_file):
-    """Re-render a stored report.json into other formats (the same bytes as the scan wrote)."""
+def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif_file):
+    """Re-render a stored report.json into other formats (the same bytes as the scan wrote, in the
+    scan's language and CSV separator unless --lang or --csv-sep say otherwise)."""
     from .report import ReportError, load_report
 
-    csv_sep = parse_csv_sep(csv_sep)
+    if lang is not None:
+        lang = parse_lang(lang)                    # bad options are refused before the report is read
+    if csv_sep is not None:
+        csv_sep = parse_csv_sep(csv_sep)
     formats = _parse_formats(formats)
     sarif_uri = sarif_location(sarif_file, None, required=True) if sarif_file is not None else None
     try:
         report = load_report(report_path)
     except ReportError as exc:
         raise UsageError(f"{report_path}: {exc}") from None
+    stored = report.get("options") if isinstance(report.get("options"), dict) else {}
+    lang = parse_lang(lang, stored.get("lang"))
+    if csv_sep is None and isinstance(stored.get("csv_sep"), str):
+        try:
+            csv_sep = parse_csv_sep(stored["csv_sep"])
+        except UsageError:
+            csv_sep = None           # a hand-edited report: the language's separator instead
+    csv_sep = parse_csv_sep(csv_sep, lang)
     if fail_on == "new-violation" and report.get("baseline") is None and not _first_run(report):
         raise UsageError(f"--fail-on new-violation needs a report compared with a baseline "
                          f"(scan --baseline): {report_path} was not")
@@ -530,7 +560,7 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, fail_on, sarif_file)
     out = Path(out_dir) if out_dir else Path(report_path).parent
     _check_out_dir(out)
     junit_fail_on = fail_on or (report.get("options") or {}).get("fail_on")
-    for path in _render(report, out, formats, csv_sep=csv_sep, fail_on=junit_fail_on, with_json=True):
+    for path in _render(report, out, formats, csv_sep=csv_sep, fail_on=junit_fail_on, with_json=True, lang=lang):
         _say(str(path))
     code = gate_code(report, fail_on or "never")
     if code == 1:

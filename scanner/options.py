@@ -114,12 +114,30 @@ def check_only_categories(states, declaration=None) -> None:
 CSV_SEP_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
 
-def parse_csv_sep(text: str) -> str:
-    """--csv-sep: one character (`tab` or a typed `\\t` for a tab), never a quote or a newline."""
+def parse_csv_sep(text: str | None, lang: str = "en") -> str:
+    """--csv-sep: one character (`tab` or a typed `\\t` for a tab), never a quote or a newline. Not
+    given: `;` for a French report (French spreadsheets split on it; `,` is their decimal mark),
+    else `,`."""
+    if text is None:
+        return ";" if lang == "fr" else ","
     sep = CSV_SEP_NAMES.get(text.lower(), text) if len(text) > 1 else text
     if len(sep) != 1 or sep in "\"\r\n":
         raise UsageError(f"--csv-sep must be one character such as ',', ';', '|' or 'tab', not {text!r}")
     return sep
+
+
+def parse_lang(option: str | None, stored: str | None = None, environ=None) -> str:
+    """--lang: the language of report.html, summary.md and report.xlsx. The option ("en", "fr",
+    "fr-FR"), else `stored` (the language a stored report was written in), else the locale of
+    LC_ALL / LC_MESSAGES / LANG ("fr_FR.UTF-8" is French), else English."""
+    from .report.i18n import SUPPORTED, choose_lang, env_locale
+
+    if option is None and stored in SUPPORTED:
+        return stored
+    try:
+        return choose_lang(option, env_locale(environ))
+    except ValueError:
+        raise UsageError(f"--lang must be one of {', '.join(SUPPORTED)}, not {option!r}") from None
 
 
 def check_fail_on(fail_on: str, baseline_path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import threading
 import time
 from urllib.parse import urljoin
 
@@ -227,7 +228,14 @@ async def _fetch_text(page, url: str, timeout_s: float) -> str:
         return ""
 
 
-CLEANUP_S = 3.0   # after a deadline or an interruption: how long running work gets to stop
+CLEANUP_S = 1.0   # after a deadline or an interruption: how long running work gets to stop (the
+                  # pages already visited are kept; Chromium closes right after, killed if it hangs)
+
+
+def wrap_up_s(deadline_s: float) -> float:
+    """Of a --deadline, the seconds kept for stopping, closing Chromium and writing the reports, so
+    the process ends near the deadline rather than after it: a quarter, at most 4 s."""
+    return min(4.0, deadline_s / 4)
 
 
 async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=None, progress=None,
@@ -246,46 +254,61 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
         first.update(complete=False, incomplete_reasons=["scan still running: no state finished yet"])
         from .audits import annotate_and_audit
         checkpoint(annotate_and_audit(first, declaration, policy_findings=policy_findings))
-    with lean_driver():  # the driver copies the environment when it starts; restored after the scan
-        async with async_playwright() as pw:
-            executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
-            settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
-            async with Browser(pw, executable=executable, resolve=options.resolve, allow_private=options.allow_private,
-                               settings=settings) as browser:
-                result["tool"]["chromium"] = browser.version
-                def save() -> None:
-                    if checkpoint is not None:
-                        _collect(scan, result)
-                        result["egress"] = with_pages(browser.egress.summary(), result["states"])
-                        partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
-                                         started, time.monotonic())
-                        partial["complete"] = False
-                        partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
-                        from .audits import annotate_and_audit
-                        checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
-                scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
-                scan.site_domain = result["site"]["registrable_domain"]
-                run = asyncio.ensure_future(_run(scan, options, result, progress))
-                try:
+    watchdog: threading.Timer | None = None
+    try:
+        with lean_driver():  # the driver copies the environment when it starts; restored after the scan
+            async with async_playwright() as pw:
+                executable = find_chromium(options.chromium_path, _playwright_chromium(pw))
+                settings = ContextSettings(locale=options.locale, ignore_https_errors=options.ignore_https_errors)
+                async with Browser(pw, executable=executable, resolve=options.resolve, allow_private=options.allow_private,
+                                   settings=settings) as browser:
+                    result["tool"]["chromium"] = browser.version
+                    def save() -> None:
+                        if checkpoint is not None:
+                            _collect(scan, result)
+                            result["egress"] = with_pages(browser.egress.summary(), result["states"])
+                            partial = finish(dict(result, incomplete_reasons=list(result["incomplete_reasons"])),
+                                             started, time.monotonic())
+                            partial["complete"] = False
+                            partial["incomplete_reasons"] = partial["incomplete_reasons"] or ["scan still running"]
+                            from .audits import annotate_and_audit
+                            checkpoint(annotate_and_audit(copy.deepcopy(partial), declaration, policy_findings=policy_findings))
+                    scan = Scan(options, browser, declaration=declaration, progress=progress, checkpoint=save)
+                    scan.site_domain = result["site"]["registrable_domain"]
+                    run = asyncio.ensure_future(_run(scan, options, result, progress))
                     # the deadline counts from the start of the scan, browser start-up included
                     budget = (None if options.deadline_s is None
-                              else max(0.1, options.deadline_s - (time.monotonic() - started)))
-                    done, _ = await asyncio.wait({run}, timeout=budget)
-                    if run in done:
-                        run.result()
-                    else:  # a hard deadline: what is still running gets CLEANUP_S to stop, no more
+                              else max(0.1, options.deadline_s - wrap_up_s(options.deadline_s)
+                                       - (time.monotonic() - started)))
+                    # A page flooding the browser with events can keep this event loop too busy to
+                    # notice the deadline: a thread kills Chromium (the flood's source) shortly after it.
+                    watchdog = None if budget is None else threading.Timer(budget + CLEANUP_S, browser.kill)
+                    if watchdog is not None:
+                        watchdog.daemon = True
+                        watchdog.start()
+                    try:
+                        done, _ = await asyncio.wait({run}, timeout=budget)
+                        if run in done:
+                            if watchdog is not None:
+                                watchdog.cancel()
+                            run.result()
+                        else:  # a hard deadline: what is still running gets CLEANUP_S to stop, no more
+                            run.cancel()
+                            browser.kill()   # the pages visited are kept; a page half-visited is not
+                            await asyncio.wait({run}, timeout=CLEANUP_S)
+                            result["incomplete_reasons"].append(
+                                f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
+                    except asyncio.CancelledError:
+                        _uncancel()
                         run.cancel()
                         await asyncio.wait({run}, timeout=CLEANUP_S)
-                        result["incomplete_reasons"].append(
-                            f"deadline of {options.deadline_s:g} s reached; {_done_text(scan)}")
-                except asyncio.CancelledError:
-                    _uncancel()
-                    run.cancel()
-                    await asyncio.wait({run}, timeout=CLEANUP_S)
-                    result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
-                _collect(scan, result)
-                # every connection the egress guard refused (private, loopback, link-local addresses)
-                result["egress"] = with_pages(browser.egress.summary(), result["states"])
+                        result["incomplete_reasons"].append(f"scan interrupted; {_done_text(scan)}")
+                    _collect(scan, result)
+                    # every connection the egress guard refused (private, loopback, link-local addresses)
+                    result["egress"] = with_pages(browser.egress.summary(), result["states"])
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
     finish(result, started, time.monotonic())
     from .audits import annotate_and_audit
     return redact_report(annotate_and_audit(result, declaration, policy_findings=policy_findings))

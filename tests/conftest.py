@@ -19,6 +19,12 @@ TESTS = Path(__file__).resolve().parent
 SITES = TESTS / "sites"
 NODE_MODULES = TESTS / "node_modules"
 
+# The reports' language follows the locale (--lang's default): every test, and every CLI it starts,
+# runs in an English locale unless it sets another one, whatever the developer's machine uses.
+for _name in ("LC_ALL", "LC_MESSAGES"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def every_result_matches_the_schema():

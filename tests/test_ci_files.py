@@ -85,12 +85,13 @@ def test_action_metadata(action: dict) -> None:
 def test_action_inputs_and_defaults(action: dict) -> None:
     inputs = action["inputs"]
     for name in ("url", "declaration", "policy", "states", "baseline", "fail-on", "formats", "out",
-                 "python-version", "extra-args", "sarif-file"):
+                 "python-version", "extra-args", "sarif-file", "csv-sep", "lang"):
         assert name in inputs, name
         assert str(inputs[name].get("description", "")).strip(), f"input {name} has no description"
     assert inputs["url"].get("required") is True
-    for name in ("declaration", "policy", "states", "baseline", "extra-args", "sarif-file"):
+    for name in ("declaration", "policy", "states", "baseline", "extra-args", "sarif-file", "csv-sep", "lang"):
         assert not inputs[name].get("required"), name
+        assert inputs[name].get("default") == "", name     # empty: the scanner's own default
     assert inputs["formats"]["default"] == "json,html,csv,md,sarif"
     assert inputs["out"]["default"] == "cookie-report"
     assert str(inputs["python-version"]["default"]) == "3.11"  # a string: YAML 3.10 would be 3.1
@@ -188,6 +189,7 @@ def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, co
                INPUT_URL="https://www.example.test/", INPUT_DECLARATION="rules/sites/x.yaml", INPUT_POLICY="",
                INPUT_STATES="none,accept", INPUT_BASELINE=str(baseline) if baseline_input else "", INPUT_FAIL_ON="",
                INPUT_FORMATS="json,sarif", INPUT_OUT=str(out), INPUT_SARIF_FILE="",
+               INPUT_CSV_SEP=";" if complete else "", INPUT_LANG="fr" if complete else "",
                INPUT_EXTRA_ARGS="--resolve '*=127.0.0.1:8443' --locale \"fr-FR\" $(touch pwned)")
     # GitHub runs `shell: bash` as `bash --noprofile --norc -eo pipefail {0}`.
     result = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _scan_script(action)],
@@ -205,6 +207,9 @@ def test_action_scan_script_keeps_the_exit_code(tmp_path: Path, action: dict, co
     assert argv[argv.index("--declaration") + 1] == "rules/sites/x.yaml"
     assert argv[argv.index("--states") + 1] == "none,accept"
     assert "--policy" not in argv and "--sarif-file" not in argv
+    # the officer's CSV separator and report language, passed only when given
+    assert (argv[argv.index("--csv-sep") + 1] == ";") if complete else "--csv-sep" not in argv
+    assert (argv[argv.index("--lang") + 1] == "fr") if complete else "--lang" not in argv
     # the baseline is passed whenever it is given, existing or not: the scanner handles the first run
     assert ("--baseline" in argv) == baseline_input
     if baseline_input:

@@ -192,3 +192,85 @@ def test_unreached_state_is_an_error_in_junit_and_the_first_run_is_still_incompl
     assert not any(case.find("error") is not None for (state, _), case in cases.items() if state == "none")
     header = (out / "cookies.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "\t" in header
+
+
+# --------------------------------------------------------------------------- two deploys
+
+DEPLOY_SITE = "https://www.deploy.test/"
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Blog</title></head><body>
+<h1>Blog</h1><p><a href="/page2.html">Older posts</a></p>
+<script>document.cookie = '_ga=GA1.1.4.4; max-age=63072000; path=/';</script>
+{extra}</body></html>
+"""
+PIXEL = '<img alt="" width="1" height="1" src="https://px.ads.linkedin.com/collect?pid=4242&fmt=gif">\n'
+
+
+def test_two_deploys_the_second_adds_one_tracker(tmp_path):
+    """The CI sequence the README describes, with a real site changing between two deploys: the
+    first run has no baseline yet and passes with a notice; the second deploy adds a LinkedIn
+    pixel, and the run that uses the first report as its baseline fails on exactly that tracker,
+    on screen, in the job summary and in SARIF (the old `_ga` violation is not new)."""
+    from scanner.demo import SiteServer
+
+    root = tmp_path / "site"
+    (root / "www.deploy.test").mkdir(parents=True)
+    (root / "www.deploy.test" / "page2.html").write_text(PAGE.format(extra=""))
+    (root / "px.ads.linkedin.com").mkdir()
+    (root / "px.ads.linkedin.com" / "_fallback").write_bytes(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff"
+                                                            b"\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00"
+                                                            b"\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+    (root / "px.ads.linkedin.com" / "_fallback.headers").write_text("Content-Type: image/gif\n")
+    baseline = tmp_path / "baseline" / "report.json"
+
+    def deploy_and_scan(extra: str, out: Path) -> tuple[subprocess.CompletedProcess, Path]:
+        (root / "www.deploy.test" / "index.html").write_text(PAGE.format(extra=extra))
+        summary = out.parent / f"{out.name}-summary.md"
+        with SiteServer(root) as server:
+            proc = cli("scan", DEPLOY_SITE, "--resolve", server.resolve_rule(), "--ignore-https-errors",
+                       "--states", "none", "--max-pages", "2", "--no-progress", "--out", str(out),
+                       "--format", "json,md,sarif", "--fail-on", "new-violation", "--baseline", str(baseline),
+                       "--sarif-file", DECLARATION, env={"GITHUB_STEP_SUMMARY": str(summary)})
+        return proc, summary
+
+    first, first_summary = deploy_and_scan("", tmp_path / "first")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "no baseline yet" in first.stdout and "gate failed" not in first.stdout
+    assert "no baseline yet" in first_summary.read_text(encoding="utf-8")
+    # the CI job promotes the complete first report to baseline
+    assert json.loads((tmp_path / "first" / "report.json").read_text())["complete"] is True
+    baseline.parent.mkdir()
+    baseline.write_bytes((tmp_path / "first" / "report.json").read_bytes())
+
+    second, second_summary = deploy_and_scan(PIXEL, tmp_path / "second")
+    assert second.returncode == 1, second.stdout + second.stderr
+    report = json.loads((tmp_path / "second" / "report.json").read_text())
+    new = [f for f in report["findings"] if f.get("baseline") == "new"]
+    # one new violation (the pixel before consent); the only other new finding is the warning that the
+    # same request goes to a US company (third-country transfer): both are about the new tracker
+    assert all(f["subject"].get("host") == "px.ads.linkedin.com" for f in new), [(f["rule"], f["subject"]) for f in new]
+    violations = [f for f in new if f["severity"] == "violation"]
+    assert [f["rule"] for f in violations] == ["pre-consent-request"], [(f["rule"], f["severity"]) for f in new]
+    assert {f["rule"] for f in new} <= {"pre-consent-request", "third-country-transfer"}
+    assert violations[0]["states"] == ["none"]
+    # on screen: the gate's list is that finding and nothing else
+    lines = second.stdout.splitlines()
+    head = [i for i, line in enumerate(lines) if line.startswith("gate failed")]
+    assert len(head) == 1 and "1 new violation" in lines[head[0]], second.stdout
+    listed = [line for line in lines[head[0] + 1:] if line.startswith("  ")]
+    assert len(listed) == 1 and "linkedin" in listed[0].lower() and "none" in listed[0], second.stdout
+    assert "_ga" not in listed[0]
+    # the job summary names the new finding first
+    summary = second_summary.read_text(encoding="utf-8")
+    assert f"**Compared with baseline:** {len(new)} new, 0 gone." in summary, summary[:1500]
+    section = summary.split("### New since the baseline", 1)[1].split("###", 1)[0]
+    new_rows = [line for line in section.splitlines() if line.startswith("| ") and "🆕" in line]
+    assert len(new_rows) == len(new) and all("px.ads.linkedin.com" in line for line in new_rows), section
+    # before anything else: the counts, then what is new, then what to fix first and the rest
+    assert summary.index("### New since the baseline") < summary.index("### What to fix first")
+    # SARIF: the new results are the tracker's, one of them an error; the rest is unchanged
+    log = check_sarif_file(tmp_path / "second" / "results.sarif")
+    results = log["runs"][0]["results"]
+    assert {r.get("baselineState") for r in results} == {"new", "unchanged"}
+    fresh = [r for r in results if r.get("baselineState") == "new"]
+    assert len(fresh) == len(new) and all("px.ads.linkedin.com" in r["message"]["text"] for r in fresh)
+    assert [r["ruleId"] for r in fresh if r["level"] == "error"] == ["pre-consent-request"]

@@ -93,3 +93,69 @@ def test_report_refuses_invalid_or_newer_report_json(tmp_path, content, message)
     proc = run_cli("report", str(bad), "--format", "html", "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "out" / "report.html").exists()
+
+
+# --------------------------------------------------------------------------- --lang and the CSV separator
+
+def _first_line(path):
+    return path.read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_lang_fr_writes_french_reports_with_semicolon_csv_and_rerenders_the_same(sites_server, tmp_path):
+    """The officer's French report: report.html, summary.md and report.xlsx in French, CSV files
+    split on `;` (French Excel); `report` re-renders it byte for byte, and --lang en switches back."""
+    out = tmp_path / "fr"
+    proc = cli("scan", SITE, "--out", str(out), "--resolve", sites_server.resolve_rule(), "--ignore-https-errors",
+               "--states", "none", "--max-pages", "1", "--no-progress", "--lang", "fr",
+               "--format", "json,html,csv,md,xlsx")
+    assert proc.returncode == 1, proc.stderr
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<html lang="fr"' in html and "Conformité cookies" in html and "À corriger en priorité" in html
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert summary.startswith("## Conformité cookies : www\\.no-banner.test")
+    assert "Cookie compliance" not in summary
+    header = _first_line(out / "cookies.csv")
+    assert header.count(";") >= 5 and "," not in header, header
+    report = json.loads((out / "report.json").read_text())
+    assert report["options"]["lang"] == "fr" and report["options"]["csv_sep"] == ";"
+    from openpyxl import load_workbook
+    assert load_workbook(out / "report.xlsx").sheetnames[:2] == ["Synthèse", "Constats"]
+
+    again = tmp_path / "again"
+    rerender = cli("report", str(out / "report.json"), "--format", "html,csv,md", "--out", str(again))
+    assert rerender.returncode == 0, rerender.stderr
+    for name in ("report.html", "summary.md", "cookies.csv", "findings.csv"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+    english = tmp_path / "en"
+    proc = cli("report", str(out / "report.json"), "--format", "html,csv,md", "--out", str(english), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert '<html lang="en"' in (english / "report.html").read_text(encoding="utf-8")
+    assert (english / "summary.md").read_text(encoding="utf-8").startswith("## Cookie compliance: ")
+    assert _first_line(english / "cookies.csv") == header        # the scan's separator stays unless --csv-sep
+    comma = tmp_path / "comma"
+    proc = cli("report", str(out / "report.json"), "--format", "csv", "--out", str(comma), "--csv-sep", ",")
+    assert proc.returncode == 0 and _first_line(comma / "cookies.csv") == header.replace(";", ",")
+
+
+def test_french_locale_is_the_default_language(sites_server, tmp_path):
+    """No --lang: LANG=fr_FR.UTF-8 gives French reports and `;` CSV files; LC_ALL wins over LANG."""
+    common = ["--resolve", sites_server.resolve_rule(), "--ignore-https-errors", "--states", "none", "--max-pages", "1",
+              "--no-progress", "--format", "json,csv,md"]
+    proc = cli("scan", SITE, "--out", str(tmp_path / "fr"), *common, env={"LANG": "fr_FR.UTF-8"})
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "fr" / "summary.md").read_text(encoding="utf-8").startswith("## Conformité cookies")
+    assert ";" in _first_line(tmp_path / "fr" / "cookies.csv")
+    proc = cli("scan", SITE, "--out", str(tmp_path / "en"), *common, env={"LANG": "fr_FR.UTF-8", "LC_ALL": "en_GB.UTF-8"})
+    assert proc.returncode == 1, proc.stderr
+    assert (tmp_path / "en" / "summary.md").read_text(encoding="utf-8").startswith("## Cookie compliance")
+    assert ";" not in _first_line(tmp_path / "en" / "cookies.csv")
+
+
+@pytest.mark.parametrize("command", [("scan", SITE, "--resolve", "*=127.0.0.1:9"), ("demo",)])
+def test_unknown_lang_is_a_usage_error_before_anything_runs(tmp_path, command):
+    out = tmp_path / "out"
+    proc = run_cli(*command, "--lang", "de", "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "cookie-scanner: error: --lang must be one of en, fr, not 'de'"
+    assert not out.exists()

@@ -710,12 +710,34 @@ def _unzipped(data: bytes) -> bytes:
 # --------------------------------------------------------------------------- Markdown
 
 def test_md_escape() -> None:
-    assert md_escape(MD_NAME) == "a\\|b\\]\\(http:\u200b//x\\)"   # no live link on GitHub either
+    assert md_escape(MD_NAME) == "a\\|b\\]\\(http\\://x\\)"   # no live link on GitHub either
     assert md_escape(XSS_NAME) == "&lt;img src=x onerror=alert\\(1\\)&gt;"
     assert md_escape("a\nb\r\nc") == "a b c"
     assert md_escape("`x` *y* _z_ ~~s~~ $m$ ![i](u)") == "\\`x\\` \\*y\\* \\_z\\_ \\~\\~s\\~\\~ \\$m\\$ \\!\\[i\\]\\(u\\)"
     assert md_escape("&lt;") == "&amp;lt;"
     assert md_escape("@octocat") == "@\u200boctocat"
+    assert md_escape("www.example.com https://a.test") == "www\\.example.com https\\://a.test"
+
+
+def github_html(md: str) -> str:
+    """summary.md as GitHub renders it: cmark-gfm with its table, strikethrough and autolink extensions."""
+    import cmarkgfm
+    return cmarkgfm.github_flavored_markdown_to_html(md)
+
+
+def test_summary_domains_are_plain_text_on_github(realistic: dict) -> None:
+    """No live link made of a site's string, and no invisible character inside a domain: a host
+    copied from GitHub's page is the host (the escapes are gone once rendered)."""
+    from bs4 import BeautifulSoup
+
+    md = render_markdown(realistic)
+    soup = BeautifulSoup(github_html(md), "html.parser")
+    assert soup.find("a") is None
+    text = soup.get_text()
+    assert "\u200b" not in text.replace("@\u200b", "")
+    for host in ("Cookie compliance: www.micropep.com", "Site: https://www.micropep.com/",
+                 "(local, https://www.youtube.com)", "(vendor, region1.google-analytics.com)"):
+        assert host in text, host
 
 
 def test_markdown_cannot_inject(hostile: dict) -> None:
@@ -733,9 +755,12 @@ def test_markdown_cannot_inject(hostile: dict) -> None:
     for table in soup.find_all("table"):
         widths = {len(tr.find_all(["td", "th"])) for tr in table.find_all("tr")}
         assert len(widths) == 1, widths  # no row broken by a pipe
-    text = soup.get_text().replace("\u200b", "")  # zero-width spaces keep GitHub from linking
+    text = soup.get_text().replace("@\u200b", "@")  # a zero-width space keeps "@x" from a mention
     for hostile_text in (XSS_NAME, MD_NAME, FORMULA_KEY):
         assert hostile_text in text, hostile_text
+    github = BeautifulSoup(github_html(md), "html.parser")
+    for tag in ("a", "img", "script", "code", "del", "h1", "h4"):
+        assert github.find(tag) is None, tag
 
 
 def test_markdown_summary_content(realistic: dict) -> None:
@@ -871,6 +896,19 @@ def test_sarif_hostile_pages_stay_data_and_uris_are_repository_paths(hostile: di
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
     assert all("://" not in u and " " not in u and "<" not in u and '"' not in u for u in uris)
     assert "https://evil.test/?q=<svg/onload=alert(1)>" in {r["properties"]["page"] for r in results}
+
+
+@pytest.mark.parametrize("broken", ["http://[broken/", "https://[::1/x", "file://[", "[::1"])
+def test_sarif_survives_urls_python_cannot_split(realistic: dict, broken: str) -> None:
+    """A page or --sarif-file value that urllib refuses ("Invalid IPv6 URL") is no repository path:
+    the result falls back to report.json, and the page stays in its properties."""
+    report = copy.deepcopy(realistic)
+    report["findings"][0]["page"] = broken
+    report["options"]["sarif_file"] = broken
+    sarif = build_sarif(report)
+    results = sarif["runs"][0]["results"]
+    assert all("[" not in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
+    assert broken in {r["properties"].get("page") for r in results}
 
 
 # --------------------------------------------------------------------------- baseline

@@ -38,10 +38,12 @@ def md_escape(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    # A zero-width space after "@" keeps "@someone" from notifying a GitHub user, and one
-    # inside "://" and "www." keeps GitHub from turning a site's string into a live link.
+    # A backslash before the ":" of "://" and the "." of "www." keeps GitHub from turning a site's
+    # string into a live link, and renders as nothing: a domain copied from the page is the domain.
+    # A zero-width space after "@" keeps "@someone" from notifying a GitHub user (GitHub finds
+    # mentions in the rendered text, where an escape is gone) and "a@b.example" from a mailto link.
     text = _MD_SPECIAL.sub(r"\\\1", text).replace("@", "@\u200b")
-    return re.sub(r"(?i)(:)(//)|\b(www)(\.)", lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), text)
+    return re.sub(r"(?i)(www)\.|:(?=//)", lambda m: m.group(1) + "\\." if m.group(1) else "\\:", text)
 
 
 def _fix_first(report: Report, _: Translator) -> list[str]:
@@ -166,12 +168,15 @@ def render_markdown(report: Report, *, lang: str = DEFAULT) -> str:
             if not any(str(s.get("state")) in str(reason) for s in unreached):
                 lines.append(f"- {md_escape(reason, 300)}")
     base = report.get("baseline")
-    if base:
+    compared: list[str] = []
+    if base:   # what a CI gate on new violations fails on comes first, right after the counts
         new = [f for f in sorted_findings(report) if f.get("baseline") == "new"]
-        lines += ["", f"**{_('Compared with baseline:')}** "
-                      f"{_('{new} new, {gone} gone.', new=len(new), gone=len(base.get('gone') or []))}"]
-        lines += _findings_table(report, new, N_("New since the baseline"), _)
-    lines[6:6] = _fix_first(report, _)   # after the counts
+        compared = [f"**{_('Compared with baseline:')}** "
+                    f"{_('{new} new, {gone} gone.', new=len(new), gone=len(base.get('gone') or []))}"]
+        if new:
+            compared += _findings_table(report, new, N_("New since the baseline"), _)
+        compared.append("")
+    lines[6:6] = compared + _fix_first(report, _)   # after the counts
     lines += _matrix(report, _)
     lines += _findings_table(report, None, N_("All findings") if base else N_("Top findings"), _)
     details = _("Full details: report.html (consent matrix, evidence, inventories, proposed declaration).")

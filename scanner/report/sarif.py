@@ -55,7 +55,11 @@ def repository_path(value: Any) -> str | None:
     """A relative path inside the repository, percent-encoded for a URI; None for anything else
     (a URL, an absolute path, a path leaving the repository with `..`)."""
     text = str(value or "").strip().replace("\\", "/")
-    if not text or urlsplit(text).scheme or text.startswith("/"):
+    try:
+        scheme = urlsplit(text).scheme
+    except ValueError:            # "http://[x/": a broken URL is no repository path either
+        return None
+    if not text or scheme or text.startswith("/"):
         return None
     norm = posixpath.normpath(text)
     if norm == "." or norm.startswith("../") or norm == "..":
