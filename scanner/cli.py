@@ -312,6 +312,7 @@ def fetch_html(url: str, options: ScanOptions | None = None, *, prefix: bool = T
     from playwright.async_api import async_playwright
 
     from .browser import Browser, ContextSettings, find_chromium
+    from .gather.visit import navigate
 
     validate_url(url)
 
@@ -324,7 +325,12 @@ def fetch_html(url: str, options: ScanOptions | None = None, *, prefix: bool = T
                                settings=settings) as browser:
                 context = await browser.new_context()
                 page = await context.new_page()
-                await page.goto(url, wait_until="load", timeout=30000)
+                # navigate() says why as the scan does: the egress guard's refusal, not the proxy's error
+                status, error, _target = await navigate(page, url, timeout_s=30)
+                if error is not None:
+                    raise _FetchError(error.removesuffix(f" at {url}"))
+                if status is not None and status >= 400:
+                    raise _FetchError(f"the page answered HTTP {status}")
                 return await page.content()
     try:
         return asyncio.run(run())
@@ -333,6 +339,10 @@ def fetch_html(url: str, options: ScanOptions | None = None, *, prefix: bool = T
     except Exception as exc:
         why = str(exc).splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise UsageError(f"could not fetch {url}: {why}" if prefix else why) from None
+
+
+class _FetchError(Exception):
+    """fetch_html: why a page could not be fetched, one line."""
 
 
 FAIL_ON_CHOICES = ["violation", "warning", "never", "new-violation"]

@@ -260,15 +260,15 @@ MAX_ASKERS = 10   # pages listed per refused connection
 def with_pages(summary: dict, states) -> dict:
     """`summary` (EgressProxy.summary()) with, on each refused entry, who asked for it:
     `pages` (redacted page URLs, the first MAX_ASKERS in scan order), `pages_more` (how many
-    others) and `states`. A page asked when one of its requests, or its own navigation, failed with
-    the guard's error for that host and port."""
+    others) and `states`. A page asked when one of its requests, or its own navigation (at its URL
+    or at the `final_url` a redirect took it to), failed with the guard's error for that host and port."""
     askers: dict[tuple[str, int], tuple[list, set, list]] = {}
     for state in states or []:
         for page in state.get("pages") or []:
             failed = [r.get("url") or "" for r in page.get("requests") or []
                       if REFUSED_CODE in str(r.get("error") or "")]
-            if REFUSED_CODE in str(page.get("error") or ""):
-                failed.append(page.get("url") or "")
+            if REFUSED_CODE in str(page.get("error") or ""):   # its navigation, or where a redirect took it
+                failed += [u for u in (page.get("final_url"), page.get("url")) if u]
             for url in failed:
                 key = _host_port(url)
                 if key is None:

@@ -56,7 +56,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         page.on("crash", lambda _page: crashed.append("the page's renderer crashed"))
         await recorder.attach(page, getattr(browser, "ua_override", None), seed_script)
         start = recorder.begin_page()
-        status, error = await navigate(page, url, timeout_s=options.timeout_s)
+        status, error, target = await navigate(page, url, timeout_s=options.timeout_s)
         links: list[str] = []
         if error is None:
             await settle_page(page, recorder, options)
@@ -65,7 +65,8 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
                 await inspect(page)
         if crashed:
             raise RuntimeError(crashed[0])
-        record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start)
+        record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start,
+                                   target=target)
         return record, links
     finally:
         try:

@@ -38,8 +38,9 @@ def default_states(mapping: dict[str, list[str]] | None) -> tuple[str, ...]:
     return consent_states.default_states(c for c, purposes in (mapping or {}).items() if purposes)
 
 
-def _failed_page(url: str, error: str, status=None) -> dict:
-    return {"url": url, "final_url": None, "status": status, "error": error, "title": "",
+def _failed_page(url: str, error: str, status=None, final_url: str | None = None) -> dict:
+    """A page that could not be visited; `final_url`: where a redirect took it before it failed."""
+    return {"url": url, "final_url": final_url, "status": status, "error": error, "title": "",
             "cookies": [], "storage": [], "requests": []}
 
 
@@ -140,22 +141,34 @@ class Scan:
             return []
         context = await self.browser.new_context()
         found: list[str] = []
-        try:
+        override = getattr(self.browser, "ua_override", None)
+
+        async def fetch(url: str) -> str:
+            """One page per file: after a failed fetch Chromium loads its error page, whose
+            navigation would interrupt the next fetch on the same page."""
             page = await context.new_page()
-            override = getattr(self.browser, "ua_override", None)
-            if override:  # the same desktop-Chrome client hints as every recorded page
+            try:
+                if override:  # the same desktop-Chrome client hints as every recorded page
+                    try:
+                        session = await context.new_cdp_session(page)
+                        await session.send("Emulation.setUserAgentOverride", override)
+                    except Exception:
+                        pass
+                return await _fetch_text(page, url, self.options.timeout_s)
+            finally:
                 try:
-                    session = await context.new_cdp_session(page)
-                    await session.send("Emulation.setUserAgentOverride", override)
+                    await page.close()
                 except Exception:
                     pass
-            robots = await _fetch_text(page, urljoin(self.options.url, "/robots.txt"), self.options.timeout_s)
+
+        try:
+            robots = await fetch(urljoin(self.options.url, "/robots.txt"))
             queue = sitemap_urls_from_robots(robots) or [urljoin(self.options.url, "/sitemap.xml")]
             seen = 0
             while queue and seen < MAX_SITEMAPS and len(found) < self.options.max_pages * 20:
                 url = queue.pop(0)
                 seen += 1
-                locs, is_index = locs_from_sitemap(await _fetch_text(page, url, self.options.timeout_s))
+                locs, is_index = locs_from_sitemap(await fetch(url))
                 (queue if is_index else found).extend(locs)
         finally:
             await context.close()
@@ -369,7 +382,8 @@ async def _run(scan: Scan, options: ScanOptions, result: dict, progress) -> None
             for task in tasks:
                 task.cancel()
             none.record["pages"] = [_failed_page(options.url, none.record["error"],
-                                                 none.record.pop("start_status", None))]
+                                                 none.record.pop("start_status", None),
+                                                 none.record.pop("start_target", None))]
             _record_crawl(scan, options, result)
             _state_finished(scan, none.record)
             for name in others:

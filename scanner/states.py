@@ -110,12 +110,13 @@ class ConsentPhase:
         tame(page, context)
         await recorder.attach(page, getattr(self.browser, "ua_override", None))
         recorder.begin_page()
-        status, error = await navigate(page, opts.url, timeout_s=opts.timeout_s)
+        status, error, target = await navigate(page, opts.url, timeout_s=opts.timeout_s)
         if error is None and status is not None and status >= 400:
             error = f"the start page answered HTTP {status}"
         if error is not None:
             record["error"] = error
             record["start_status"] = status
+            record["start_target"] = target
             return
         await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
         reached.links = await links_of(page)
@@ -135,7 +136,7 @@ class ConsentPhase:
             record["method"] = ["no interaction", "scroll"]
             if second:
                 second = urljoin(opts.url, second)
-                _, error = await navigate(page, second, timeout_s=opts.timeout_s)
+                _, error, _target = await navigate(page, second, timeout_s=opts.timeout_s)
                 if error is None:
                     await recorder.settle(opts.quiet_ms, opts.settle_cap_s)
                     record["method"].append(f"second page {redact_url(second, opts.keep_query)}")

@@ -295,12 +295,13 @@ def both(*checks: Callable[[Run], None]) -> Callable[[Run], None]:
 
 
 def start_page_failed(run: Run) -> None:
-    """The redirect was not followed: the page is recorded as failed, the state as not reached,
-    and the refusal is recorded with the address it resolved to."""
+    """The redirect was not followed: the page is recorded as failed (its final_url: the refused
+    target), the state as not reached, and the refusal is recorded with the address it resolved to."""
     report = run.report()
     page = report["states"][0]["pages"][0]
     assert report["states"][0]["reached"] is False and page["error"], page
-    assert page["title"] in ("", None) and page["final_url"] in (None, page["url"]), page
+    assert page["title"] in ("", None) and not page["cookies"], page
+    assert page["final_url"] and page["final_url"] != page["url"] and f"redirected to {page['final_url']}" in page["error"]
 
 
 def redirect_asker(run: Run) -> None:
@@ -494,6 +495,18 @@ def not_reached(path: str) -> str:
     return rf"cookie-scanner: incomplete: state none not reached: .* at https://www\.public\.test{path}$"
 
 
+T_LOOPBACK, T_V6, T_ZERO, T_MAPPED = (rf"https?://{host}:\d+/\S*" for host in
+                                     (r"127\.0\.0\.1", r"\[::1\]", r"0\.0\.0\.0", r"\[::ffff:7f00:1\]"))
+
+
+def redirect_refused(path: str, target: str) -> str:
+    """The start page's HTTP redirect to a private address, refused where Chromium connects: the line
+    names the guard and the redirect's target."""
+    return (r"cookie-scanner: incomplete: state none not reached: refused by the egress guard \(a private, "
+            rf"loopback or link-local address\) \(ERR_BLOCKED_BY_EGRESS_GUARD\) at https://www\.public\.test{path} "
+            rf"\(redirected to {target}\)$")
+
+
 CASES = [
     # ---- a start URL on a private address: refused before Chromium starts, nothing written
     refused_start("start-loopback", "https://127.0.0.1:{egress}/", "127.0.0.1", "127.0.0.1", "loopback address"),
@@ -528,20 +541,17 @@ CASES = [
     Case("extra-url-file", start(f"https://{PUBLIC_HOST}/", "--url", "file:///etc/shadow"), 2,
          r"cookie-scanner: error: unsupported URL scheme 'file' in 'file:///etc/shadow'", None, inproc="plain"),
     # ---- a public page that navigates to a private address: refused where Chromium connects
-    Case("redirect-loopback", public("/redirect-loopback"), 3, not_reached("/redirect-loopback"), False,
-         both(start_page_failed, refused("127.0.0.1", "loopback address", "{egress}", asked=False)),
-         known_bug="redirect"),
-    Case("redirect-ipv6-loopback", public("/redirect-v6"), 3, not_reached("/redirect-v6"), False,
-         both(start_page_failed, refused("::1", "loopback address", "{egress}", asked=False)), known_bug="redirect"),
-    Case("redirect-unspecified", public("/redirect-zero"), 3, not_reached("/redirect-zero"), False,
-         both(start_page_failed, refused("0.0.0.0", "unspecified address", "{egress}", asked=False)),
-         known_bug="redirect"),
-    Case("redirect-decimal", public("/redirect-decimal"), 3, not_reached("/redirect-decimal"), False,
-         both(start_page_failed, refused("127.0.0.1", "loopback address", "{egress}", asked=False)),
-         known_bug="redirect"),
-    Case("redirect-ipv4-mapped", public("/redirect-mapped"), 3, not_reached("/redirect-mapped"), False,
-         both(start_page_failed, refused("::ffff:7f00:1", "loopback address (127.0.0.1) embedded", "{egress}",
-                                         asked=False)), known_bug="redirect"),
+    Case("redirect-loopback", public("/redirect-loopback"), 3, redirect_refused("/redirect-loopback", T_LOOPBACK),
+         False, both(start_page_failed, redirect_asker, refused("127.0.0.1", "loopback address", "{egress}"))),
+    Case("redirect-ipv6-loopback", public("/redirect-v6"), 3, redirect_refused("/redirect-v6", T_V6), False,
+         both(start_page_failed, redirect_asker, refused("::1", "loopback address", "{egress}"))),
+    Case("redirect-unspecified", public("/redirect-zero"), 3, redirect_refused("/redirect-zero", T_ZERO), False,
+         both(start_page_failed, redirect_asker, refused("0.0.0.0", "unspecified address", "{egress}"))),
+    Case("redirect-decimal", public("/redirect-decimal"), 3, redirect_refused("/redirect-decimal", T_LOOPBACK), False,
+         both(start_page_failed, redirect_asker, refused("127.0.0.1", "loopback address", "{egress}"))),
+    Case("redirect-ipv4-mapped", public("/redirect-mapped"), 3, redirect_refused("/redirect-mapped", T_MAPPED), False,
+         both(start_page_failed, redirect_asker,
+              refused("::ffff:7f00:1", "loopback address (127.0.0.1) embedded", "{egress}"))),
     Case("meta-refresh-to-private-name", public("/refresh-internal"), 0, None, True,
          refused("internal.corp.test", "loopback address", "{egress}"), inproc="dns"),
     Case("script-navigation-to-metadata", public("/script-metadata"), 0, None, True,
@@ -583,7 +593,7 @@ CASES = [
          site(f"https://{SUITE_HOST}/", "--no-progress", "--resolve", "down.hostile-suite.test=127.0.0.1:{closed}",
               pages=4, resolve=f"{SUITE_HOST}=127.0.0.1:{{mirror}}"), 3,
          r"cookie-scanner: incomplete: state none: page https://down\.hostile-suite\.test/\\x1b", False,
-         both(robots_private_sitemaps, two_pages), known_bug="sitemap"),
+         both(robots_private_sitemaps, two_pages)),
     # ---- secrets in the start URL, an extra page and the policy URL: in no output, format by format
     Case("secrets-report-json", LEAKY, 3, LEAK_INCOMPLETE, False, in_file("report.json", *LEAK_HASHED),
          secrets=QUERY_SECRETS),
@@ -646,16 +656,7 @@ CASES = [
     Case("csv-control-characters", ("report", "{files}/hostile-b/report.json", "--format", "csv", "--out", "{out}"), 0,
          None, None, csv_escaped, inproc="plain"),
 ]
-KNOWN_BUGS = {   # name: (the check that fails, or None: the whole row; strict: it always fails), why
-    "redirect": (redirect_asker, True,
-                 "scanner bug: a refused redirect is not attributed to the page that was redirected "
-                 "(egress.refused[].pages is empty) and the page's error is Chromium's proxy error, "
-                 "not ERR_BLOCKED_BY_EGRESS_GUARD"),
-    # a race: mostly lost alone, sometimes won when the machine is busy
-    "sitemap": (None, False,
-                "scanner bug: after a sitemap fetch that fails (here refused by the guard), the error page's "
-                "navigation interrupts the next sitemap's (scanner/scan.py Scan.sitemap_urls reuses one page): "
-                "every later sitemap of robots.txt is lost"),
+KNOWN_BUGS: dict[str, tuple] = {   # name: (the check that fails, or None: the whole row; strict: it always fails), why
 }
 
 

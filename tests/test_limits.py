@@ -125,6 +125,10 @@ def test_writes_flood_is_capped(sites_server):
           f"{took:.1f} s")
     assert size < 5 * MB
     assert rss.growth_mb < 300
+    # the reader is told: the summary says what the caps left out
+    from scanner.report import render_markdown
+    assert "Recording limits reached on 1 page: " in render_markdown(result)
+    assert f"{dropped['storage']:,} storage entries" in render_markdown(result)
 
 
 def test_recorder_caps_calls_in_python():

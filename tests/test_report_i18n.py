@@ -106,7 +106,7 @@ def used_message_ids() -> set[str]:
     ids: set[str] = set()
     for template in sorted((REPORT_CODE / "templates").glob("*.j2")):
         ids |= _template_ids(template)
-    for name in ("html.py", "markdown.py", "xlsx.py", "matrix.py", "i18n.py"):
+    for name in ("html.py", "markdown.py", "xlsx.py", "matrix.py", "i18n.py", "limits.py"):
         ids |= _python_ids(REPORT_CODE / name)
     return ids | _python_ids(ROOT / "scanner" / "audits" / "causes.py")
 

@@ -15,6 +15,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -1070,3 +1071,25 @@ def test_report_without_declaration_or_findings_renders(tmp_path: Path, realisti
     render_all(minimal, tmp_path / "minimal", FORMATS)
     assert verdict(minimal) == "pass"
     shutil.rmtree(tmp_path / "minimal")
+
+
+# --------------------------------------------------------------------------- recording limits
+
+def test_recording_limits_are_shown_in_html_and_summary(realistic: dict) -> None:
+    """pages[].dropped (the recorder's per-page caps) reaches the reader: a verdict reached on
+    truncated data says so, in report.html and summary.md, in English and French."""
+    from bs4 import BeautifulSoup
+
+    assert "Recording limits" not in render_html(realistic) and "Recording limits" not in render_markdown(realistic)
+    report = copy.deepcopy(realistic)
+    pages = report["states"][0]["pages"]
+    pages[0]["dropped"] = {"events": 40000, "cookies": 1200}
+    pages[1]["dropped"] = {"cookies": 3, "storage": 0}
+    text = BeautifulSoup(render_html(report), "html.parser").get_text(" ")
+    assert "Recording limits reached on 2 pages: 40,000 page events, 1,203 cookies." in " ".join(text.split())
+    assert pages[0]["url"] in text
+    md = render_markdown(report)
+    assert "Recording limits reached on 2 pages: 40,000 page events, 1,203 cookies: not recorded" in md
+    french = BeautifulSoup(render_html(report, lang="fr"), "html.parser").get_text(" ")
+    assert "Limites d’enregistrement atteintes sur 2 pages : 40\u202f000 événements de page, 1\u202f203 cookies" \
+        in re.sub(r"[ \t\n]+", " ", french)

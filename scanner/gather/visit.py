@@ -23,33 +23,53 @@ _NET_ERRORS = {
 }
 
 
-def describe_error(exc: BaseException, url: str = "") -> str:
-    """One line a person can act on, from a Playwright navigation error."""
+def describe_error(exc: BaseException, url: str = "", target: str | None = None) -> str:
+    """One line a person can act on, from a Playwright navigation error. `target`: the URL the
+    navigation was redirected to when that is where it failed (the error is then about it)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    text = net_error(url, text) or text   # through the egress proxy: the error without the proxy
+    failed = target or url
+    text = net_error(failed, text) or text   # through the egress proxy: the error without the proxy
+    where = f"{url} (redirected to {target})" if target and target != url else url
     match = re.search(r"net::(ERR_[A-Z_]+)", text)
     if match:
         code = match.group(1)
         if code.startswith("ERR_CERT") or code.startswith("ERR_SSL"):
-            return (f"TLS certificate error ({code}) at {url}: the certificate is not trusted; "
+            return (f"TLS certificate error ({code}) at {where}: the certificate is not trusted; "
                     "pass --ignore-https-errors for a staging or self-signed certificate")
-        return f"{_NET_ERRORS.get(code, code)} ({code}) at {url}"
+        return f"{_NET_ERRORS.get(code, code)} ({code}) at {where}"
     if "Timeout" in text or isinstance(exc, asyncio.TimeoutError):
         return f"page did not finish loading in time at {url}"
     return f"{text[:300]} at {url}"
 
 
-async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str | None]:
-    """goto(url) until `load`. Returns (status, error)."""
+async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str | None, str | None]:
+    """goto(url) until `load`. Returns (status, error, target): `target` is the URL the main
+    frame's navigation failed at when a redirect took it away from `url` (an HTTP redirect to a
+    private address, refused by the egress guard), else None."""
+    failed: list[str] = []
+
+    def on_failed(request) -> None:
+        try:
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                failed.append(request.url)
+        except Exception:   # the frame is already gone
+            pass
+
+    page.on("requestfailed", on_failed)
     try:
         response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
     except Exception as exc:  # Playwright raises plain Error/TimeoutError subclasses
-        return None, describe_error(exc, url)
+        await asyncio.sleep(0)   # a requestfailed event already received is dispatched first
+        target = failed[-1] if failed and failed[-1] != url else None
+        return None, describe_error(exc, url, target), target
+    finally:
+        page.remove_listener("requestfailed", on_failed)
     status = response.status if response else None
-    return status, None
+    return status, None, None
 
 
-async def page_record(page, recorder: ContextRecorder, *, url: str, status, error, start_index: int) -> dict:
+async def page_record(page, recorder: ContextRecorder, *, url: str, status, error, start_index: int,
+                      target: str | None = None) -> dict:
     """Snapshot the page: jar, storage of every frame, requests since `start_index`.
     `dropped` (only when something was): counts the recorder's caps left out, by kind
     (events, cookies, refused_cookies, storage, requests; see ContextRecorder.dropped)."""
@@ -59,7 +79,8 @@ async def page_record(page, recorder: ContextRecorder, *, url: str, status, erro
         title = ""
     record = {
         "url": redact_url(url, recorder.keep_query),
-        "final_url": redact_url(page.url, recorder.keep_query) if page.url and page.url != "about:blank" else None,
+        "final_url": (redact_url(target, recorder.keep_query) if target else
+                      redact_url(page.url, recorder.keep_query) if page.url and page.url != "about:blank" else None),
         "status": status,
         "error": error,
         "title": title[:500],

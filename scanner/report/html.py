@@ -31,6 +31,7 @@ from . import is_complete, verdict
 from ..redact import redacted
 from ..consent_states import proof_text
 from .i18n import CODES, DEFAULT, N_, Translator, translator
+from .limits import limits_text, recording_limits
 from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
                      host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
                      state_label, states_in_order, storage_items)
@@ -384,6 +385,7 @@ def build_context(report: Report, lang: str = DEFAULT) -> dict[str, Any]:
         "incomplete_reasons": [_s(r) for r in report.get("incomplete_reasons") or []],
         "egress_refused": [_refused_line(r, _) for r in ((report.get("egress") or {}).get("refused") or [])[:50]
                            if isinstance(r, dict)],
+        "limits": _limits_view(report, _),
         "states": _state_views(report, lang),
         "matrix": matrix,
         "causes": causes,
@@ -461,6 +463,16 @@ def _env() -> Environment:
 @pass_context
 def _duration_filter(context, value: Any, session: bool = False) -> str:
     return human_duration(value, session=session, lang=context.get("lang", DEFAULT))
+
+
+def _limits_view(report: dict, _: Translator) -> dict | None:
+    """What the recorder's per-page caps left out (scanner.report.limits), for the alert at the top."""
+    summary = recording_limits(report)
+    if summary is None:
+        return None
+    return {"text": limits_text(summary, _),
+            "examples": [f"{_s(state)}: {_s(url)}" for state, url in summary["examples"]],
+            "more": max(0, summary["pages"] - len(summary["examples"]))}
 
 
 def _refused_line(entry: dict, _: Translator | None = None) -> str:

@@ -195,9 +195,14 @@ class Translator:
         return text.format(**values) if values else text
 
     def n(self, singular: str, plural: str, count: int, /, **values: Any) -> str:
-        """Singular or plural by `count` (English: 1 is singular; French: 0 and 1), `{n}` = count."""
+        """Singular or plural by `count` (English: 1 is singular; French: 0 and 1), `{n}` = count
+        (`n=` in `values` shows it another way, e.g. with thousands separators)."""
         one = count == 1 if self.english else abs(count) < 2
-        return self(singular if one else plural, n=count, **values)
+        return self(singular if one else plural, **{"n": count, **values})
+
+    def number(self, count: int) -> str:
+        """An integer with the language's thousands separator: 40,000 / 40 000 (narrow no-break space)."""
+        return f"{count:,}" if self.english else f"{count:,}".replace(",", "\u202f")
 
     def code(self, domain: str, value: Any) -> str:
         """A code of the contract as a reader reads it ("analytics" -> "mesure d'audience")."""

@@ -12,6 +12,7 @@ import re
 from ..redact import redacted
 from . import verdict as compute_verdict
 from .html import format_time
+from .limits import limits_text, recording_limits
 from .i18n import DEFAULT, N_, Translator, translator
 from .matrix import Report, build_matrix, severity_counts, sorted_findings, state_label
 
@@ -158,6 +159,10 @@ def render_markdown(report: Report, *, lang: str = DEFAULT) -> str:
         hosts = ", ".join(sorted({f"{r.get('host')} ({r.get('address')})" for r in refused})[:5])
         lines.append("- " + _("Egress guard: refused {n} connection(s) to private or local addresses: {hosts}",
                               n=len(refused), hosts=md_escape(hosts, 300)))
+    limits = recording_limits(report)
+    if limits:
+        lines.append("- " + _("Recording limits reached {where}: not recorded, findings about them may be missing",
+                              where=md_escape(limits_text(limits, _), 300)))
     unreached = [s for s in report.get("states") or [] if not s.get("reached")]
     if unreached or report.get("incomplete_reasons"):
         lines += ["", f"### {_('Not tested')}", ""]
