@@ -79,6 +79,8 @@ def _check_out_dir(out: Path) -> list[Path]:
     except OSError as exc:
         _remove_empty(created)
         raise UsageError(f"cannot write to output folder {str(out)!r}: {exc.strerror or exc}") from None
+    from .report import remove_stale_temp_files
+    remove_stale_temp_files(out)     # a killed run's half-written file, never renamed
     return created
 
 

@@ -168,6 +168,10 @@ def test_kill_9_at_every_moment(sites_server, tmp_path, moment):
     assert [s["state"] for s in report["states"]] == states
     if wait is None:   # the final report.json was on disk under its temporary name, never half over the old one
         assert list(out.glob(".report.json.*.tmp")) and report["incomplete_reasons"] == ["scan still running"]
+        # the next run writing there (here a re-render) removes the killed writer's temporary file
+        again = run_cli("report", str(out / "report.json"), "--format", "md")
+        assert again.returncode == 3, again.stderr     # rendered; exit 3: the report is incomplete
+        assert not list(out.glob(".*.tmp")) and (out / "summary.md").is_file()
     if not states:
         assert report["incomplete_reasons"] == ["scan still running: no state finished yet"]
     if profile is not None:

@@ -42,6 +42,11 @@ def describe_error(exc: BaseException, url: str = "", target: str | None = None)
     return f"{text[:300]} at {url}"
 
 
+def _comparable(url: str) -> str:
+    """A URL as a request shows it: no fragment, "https://a.test" and "https://a.test/" alike."""
+    return url.split("#", 1)[0].rstrip("/")
+
+
 async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str | None, str | None]:
     """goto(url) until `load`. Returns (status, error, target): `target` is the URL the main
     frame's navigation failed at when a redirect took it away from `url` (an HTTP redirect to a
@@ -60,7 +65,7 @@ async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str
         response = await page.goto(url, wait_until="load", timeout=timeout_s * 1000)
     except Exception as exc:  # Playwright raises plain Error/TimeoutError subclasses
         await asyncio.sleep(0)   # a requestfailed event already received is dispatched first
-        target = failed[-1] if failed and failed[-1] != url else None
+        target = failed[-1] if failed and _comparable(failed[-1]) != _comparable(url) else None
         return None, describe_error(exc, url, target), target
     finally:
         page.remove_listener("requestfailed", on_failed)

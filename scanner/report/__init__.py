@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -64,7 +65,7 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> P
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode(encoding) if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -79,6 +80,37 @@ def atomic_write(path: Path, data: bytes | str, *, encoding: str = "utf-8") -> P
             pass
         raise
     return path
+
+
+_TEMP_RE = re.compile(r"^\..+\.(\d+)\.[^.]+\.tmp$")   # .report.json.<pid>.<random>.tmp (atomic_write)
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Remove the temporary files of writers that were killed before their rename (kill -9 during
+    the final write): atomic_write names its writer's pid, and a pid that is gone cannot finish."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMP_RE.match(entry.name)
+        if not match or not entry.is_file(follow_symlinks=False):
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)
+            continue                      # its writer still runs
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, ValueError):
+            continue
+        try:
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
 
 
 def dumps_json(report: Report) -> str:
