@@ -116,7 +116,10 @@ def test_writes_flood_is_capped(sites_server):
     took = time.monotonic() - began
     page = only_page(result)
     dropped = page["dropped"]
-    assert dropped["events"] > 0 and dropped["storage"] == 3000 - MAX_STORAGE, dropped
+    assert dropped["storage"] == 3000 - MAX_STORAGE, dropped
+    # each frame's script stops sending past its own caps (2 MB of payload here: about 460 writes of
+    # 4 KB) and counts the rest to the nearest 1,000, so the count still says how much was left out
+    assert 20000 <= dropped["events"] <= 30000, dropped
     assert len(page["storage"]) == MAX_STORAGE
     big = [c for c in page["cookies"] if c["name"] == "flood_big"]
     assert len(big) == 1 and big[0]["stored"] is False and big[0]["blocked_reasons"] == ["NameValuePairExceedsMaxSize"]

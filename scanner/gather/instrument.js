@@ -14,14 +14,18 @@
   if (window.__cookieScannerInstalled) return;
   Object.defineProperty(window, '__cookieScannerInstalled', {value: true});
   const MAX_EVENTS = 5000;
+  const MAX_CHARS = 2000000;   // of payload per frame: large writes in a loop stop early (recorder.py caps again)
   const stringify = JSON.stringify;
   const now = Date.now;
   let sent = 0;
+  let chars = 0;
+  let capped = false;
   // A stack line ends with "URL:line:col" or "(URL:line:col)"; URLs may contain parentheses.
   const LINE_URL_RE = /(https?:\/\/\S+?):\d+:\d+\)?$/;
   const ANY_URL_RE = /(https?:\/\/[^\s()<>"']+?):\d+:\d+/;
 
   function callers() {
+    if (capped) return [];   // nothing more is sent: no stack walk either
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 40;
     const stack = String(new Error().stack || '');
@@ -34,14 +38,32 @@
     return urls.slice(0, 8);
   }
 
+  // Past either cap this frame sends only small `capped` events with how many it left out (at the
+  // first and every 1,000th), so the page record counts them (pages[].dropped.events).
+  let skipped = 0;
   function send(event) {
-    if (sent >= MAX_EVENTS) return;
-    sent += 1;
+    if (capped) {
+      skipped += 1;
+      if (skipped % 1000 === 0) {
+        try { binding(SECRET + stringify({type: 'capped', skipped, frame_url: String(location.href).slice(0, 2048)})); }
+        catch (e) { /* ignore */ }
+      }
+      return;
+    }
     try {
       if (typeof binding === 'function') {
         event.frame_url = String(location.href).slice(0, 2048);
         event.t = now();
-        binding(SECRET + stringify(event));
+        const text = stringify(event);
+        sent += 1;
+        chars += text.length;
+        if (sent > MAX_EVENTS || chars > MAX_CHARS) {
+          capped = true;
+          skipped = 1;
+          binding(SECRET + stringify({type: 'capped', skipped, frame_url: event.frame_url}));
+          return;
+        }
+        binding(SECRET + text);
       }
     } catch (e) { /* never break the page */ }
   }

@@ -114,6 +114,7 @@ class ContextRecorder:
         self.secret = secrets.token_urlsafe(24)
         self._events = 0
         self._dropped = dict.fromkeys(DROPPED_KEYS, 0)
+        self._capped: dict[str, int] = {}   # frame URL -> events its script counted and did not send
         self._hops: dict[str, list[dict]] = {}
         self._extra_seen: dict[str, int] = {}
         self._frames: dict[str, str] = {}
@@ -162,7 +163,8 @@ class ContextRecorder:
 
     def dropped(self) -> dict[str, int] | None:
         """What this visit left out of its record, by kind, or None when nothing was:
-        events: instrument calls over MAX_EVENTS, too large, malformed or without the secret;
+        events: instrument calls over MAX_EVENTS, too large, malformed or without the secret, and
+        those a frame's script did not send past its own caps (counted there to the nearest 1,000);
         cookies: jar cookies over MAX_COOKIES; refused_cookies: distinct refused cookies (Set-Cookie
         lines or script writes) not listed once MAX_REFUSED were; storage: entries over
         MAX_STORAGE; requests: requests over MAX_REQUESTS, or repeated past REQUESTS_BEFORE_DEDUP."""
@@ -309,6 +311,15 @@ class ContextRecorder:
         stack = [str(u) for u in (event.get("stack") or [])[:8]]
         setter = stack[0] if stack else None
         kind = event.get("type")
+        if kind == "capped":   # a frame's script reached its own cap: it counts what it did not send
+            skipped = event.get("skipped")
+            if isinstance(skipped, int) and not isinstance(skipped, bool) and 0 < skipped <= 10**9:
+                frame = frame_url[:2048]
+                before = self._capped.get(frame, 0)
+                if skipped > before and (frame in self._capped or len(self._capped) < MAX_FRAMES):
+                    self._capped[frame] = skipped
+                    self._dropped["events"] += skipped - before
+            return
         if kind == "cookie" and event.get("api") == "document.cookie":
             attempt = parse_set_cookie(str(event.get("raw") or ""), host=host_of(frame_url),
                                        set_by="script", setter_url=setter or frame_url, at=time.time())
