@@ -8,8 +8,8 @@ present, in this order. Dates are ISO 8601 in UTC (`2026-07-05T09:00:00Z`), bool
 spreadsheet would read as a formula (starting with = + - @, a tab or a carriage return)
 get a leading apostrophe. Control characters other than line feed and tab (ESC, BEL, C1,
 DEL) and bidi overrides/isolates are written as escapes (\\x1b, \\u202e). Files are written
-UTF-8 with a BOM (utf-8-sig) so Excel reads accents; the separator is "," unless asked
-otherwise (";" for French-locale spreadsheets).
+UTF-8 with a BOM (utf-8-sig) so Excel reads accents; the separator is the caller's (the CLI:
+--csv-sep, by default ";" for a French report, else ",").
 """
 from __future__ import annotations
 
