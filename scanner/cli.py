@@ -529,8 +529,8 @@ def demo(ctx, out_dir, chromium_path, no_progress, lang):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write to (default: the report's folder).")
 @click.option("--csv-sep", default=None,
-              help="CSV separator, one character ('tab' for a tab)  [default: the scan's; for a report "
-                   "that does not say, ';' in French, else ',']")
+              help="CSV separator, one character ('tab' for a tab)  [default: the scan's, in the "
+                   "scan's language; else ';' in French, ',' in English]")
 @click.option("--lang", default=None, metavar="en|fr",
               help="Language of report.html, summary.md and report.xlsx  [default: the scan's; for a "
                    "report that does not say, French when LC_ALL, LC_MESSAGES or LANG starts with fr, else en]")
@@ -558,7 +558,8 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif
         raise UsageError(f"{report_path}: {exc}") from None
     stored = report.get("options") if isinstance(report.get("options"), dict) else {}
     lang = parse_lang(lang, stored.get("lang"))
-    if csv_sep is None and isinstance(stored.get("csv_sep"), str):
+    # the scan's separator goes with the scan's language; another language takes its own default
+    if csv_sep is None and isinstance(stored.get("csv_sep"), str) and lang == stored.get("lang"):
         try:
             csv_sep = parse_csv_sep(stored["csv_sep"])
         except UsageError:
