@@ -56,6 +56,23 @@ def test_each_signal_judged_before_consent(scanned) -> None:
     assert hit["consent_mode"]["gcs"] == "G100" and "gcs=~" in hit["url"]   # decoded before the URL was redacted
 
 
+def test_requests_csv_says_each_signal_in_words(scanned, tmp_path) -> None:
+    """requests.csv (and report.xlsx, from the same rows): the Consent Mode signal of each Google
+    request in a `consent_mode` column; empty for every other request."""
+    import csv
+
+    from scanner.report import render_all
+    render_all(scanned, tmp_path, ["csv"])
+    with open(tmp_path / "requests.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    ga = [r for r in rows if r["host"] == "region1.google-analytics.com"]
+    signals = {r["page_url"].rsplit("/", 1)[-1]: r["consent_mode"] for r in ga}
+    assert signals[""] == "ad_storage denied, analytics_storage denied, ad_user_data denied, ad_personalization denied"
+    assert signals["granted.html"].startswith("ad_storage granted, analytics_storage granted")
+    assert signals["plain.html"] == ""                       # a GA hit without gcs/gcd carries no signal
+    assert all(r["consent_mode"] == "" for r in rows if r["host"] != "region1.google-analytics.com")
+
+
 MODEL = ConsentModel({"analytics": {"id": "analytics", "label": "Statistics", "purposes": ["analytics"]},
                       "marketing": {"id": "marketing", "label": "Marketing", "purposes": ["marketing"]}})
 

@@ -20,6 +20,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
+from ..classify import consent_mode
 from ..redact import escape_controls, redacted
 from .matrix import Report, iter_observations
 
@@ -37,7 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "requests.csv": (
         "state", "page_url", "url", "method", "resource_type", "status", "host", "party", "vendor",
         "vendor_category", "category", "country", "tracker", "frame_url", "initiator_type", "initiator_url",
-        "redirect_chain", "time_ms", "error",
+        "redirect_chain", "time_ms", "error", "consent_mode",
     ),
     "findings.csv": (
         "id", "severity", "rule", "title", "states", "subject_kind", "subject_name", "subject_domain",
@@ -106,6 +107,9 @@ def _observed(report: Report, key: str, columns: tuple[str, ...]) -> Iterator[di
         row["state"], row["page_url"] = state, page.get("url")
         if key == "requests":
             row["redirect_chain"] = " -> ".join(str(u) for u in item.get("redirect_chain") or [])
+            # a Google tag's Consent Mode signal in words; empty for a request that carries none
+            signal = item.get("consent_mode")
+            row["consent_mode"] = consent_mode.describe(signal) if isinstance(signal, dict) else None
         yield row
 
 
