@@ -37,6 +37,20 @@ def with_baseline() -> dict:
     return apply_baseline(r, old, path="reports/previous/report.json")
 
 
+def with_consent_mode() -> dict:
+    """The demo with Google Consent Mode signals on its Google Analytics hits: denied before an
+    answer and after a refusal, granted after accept (the report's Consent Mode table)."""
+    from scanner.classify.consent_mode import decode
+    r = demo()
+    for state in r["states"]:
+        query = "gcs=G111&gcd=13t3t3t3t5l1" if state["state"] == "accept" else "gcs=G100&gcd=13p3p3p2p5l1"
+        for page in state["pages"]:
+            for request in page["requests"]:
+                if "google-analytics" in request["host"]:
+                    request["consent_mode"] = decode(f"https://{request['host']}/g/collect?{query}")
+    return r
+
+
 def add_screenshots(out: Path, report: dict) -> None:
     """The report's screenshots as files (a 1×1 PNG), so that the page loads every image it links."""
     paths = [s["path"] for st in report["states"] for s in st.get("screenshots") or []]

@@ -99,3 +99,29 @@ def test_one_judgement_per_state_for_consent_mode() -> None:
     strict = ConsentModel(MODEL.categories, cookieless_pings="violation")
     ping = judge("request", denied, "none", strict)
     assert ping.status == NOT_ALLOWED and ping.severity == "violation" and ping.rule == "consent-mode-ping"
+
+
+def test_html_shows_each_state_signal_in_words(scanned) -> None:
+    """report.html: a Google Consent Mode table, one row per state with Google signals, the values
+    each signal took in words, and the findings the judgement made of them; in French too."""
+    from bs4 import BeautifulSoup
+
+    from scanner.report.html import render_html
+    soup = BeautifulSoup(render_html(scanned), "html.parser")
+    section = soup.find(id="consent-mode")
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all("td")] for tr in section.find("tbody").find_all("tr")]
+    assert len(rows) == 1 and rows[0][0] == "Before consent none"
+    ga = sum(1 for p in scanned["states"][0]["pages"] for r in p["requests"] if r.get("consent_mode"))
+    assert rows[0][1] == str(ga) and ga >= 2
+    assert rows[0][2:6] == ["denied / granted"] * 2 + ["denied / granted"] * 2   # the denied and the granted page
+    violations = sum(1 for f in scanned["findings"] if f["rule"] == "consent-mode-granted")
+    warnings = sum(1 for f in scanned["findings"] if f["rule"] == "consent-mode-ping")
+    assert rows[0][6:] == [str(violations), str(warnings)] and violations >= 1 and warnings >= 1
+    french = BeautifulSoup(render_html(scanned, lang="fr"), "html.parser").find(id="consent-mode")
+    assert "refusé / accordé" in french.get_text(" ")
+
+
+def test_html_has_no_consent_mode_table_without_google_signals(sites_server) -> None:
+    from scanner.report.html import render_html
+    plain = scan_site(sites_server, "https://www.consent-mode.test/plain.html", states=("none",), max_pages=1)
+    assert 'id="consent-mode"' not in render_html(plain)

@@ -106,7 +106,7 @@ def used_message_ids() -> set[str]:
     ids: set[str] = set()
     for template in sorted((REPORT_CODE / "templates").glob("*.j2")):
         ids |= _template_ids(template)
-    for name in ("html.py", "markdown.py", "xlsx.py", "matrix.py", "i18n.py", "limits.py"):
+    for name in ("html.py", "markdown.py", "xlsx.py", "matrix.py", "i18n.py", "limits.py", "consent_signals.py"):
         ids |= _python_ids(REPORT_CODE / name)
     return ids | _python_ids(ROOT / "scanner" / "audits" / "causes.py")
 
@@ -122,7 +122,9 @@ def test_every_message_the_renderers_use_is_in_fr_yaml_and_none_is_stale() -> No
 def test_the_templates_write_no_words_outside_translations() -> None:
     """Every word of report.html's templates goes through _(): text between tags and in the attributes a
     reader sees is only expressions, names and signs (a new English text must be a message id)."""
-    allowed = {"cookie-scanner", "Chromium", "sha256", "HTTP", "Secure", "HttpOnly", "SameSite="}
+    allowed = {"cookie-scanner", "Chromium", "sha256", "HTTP", "Secure", "HttpOnly", "SameSite=",
+               # Google's Consent Mode parameter names, as the tags and Google's documentation write them
+               "ad_storage", "analytics_storage", "ad_user_data", "ad_personalization"}
     for template in sorted((REPORT_CODE / "templates").glob("*.j2")):
         source = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", template.read_text(encoding="utf-8"), flags=re.S)
         source = re.sub(r"<style>.*?</style>|<script>.*?</script>", " ", source, flags=re.S)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from report_cases import demo, incomplete, with_baseline
+from report_cases import demo, incomplete, with_baseline, with_consent_mode
 from scanner.report import render_all
 from scanner.report.html import css_string
 
@@ -62,7 +62,7 @@ def test_print_margin_text_cannot_escape_its_css_string() -> None:
     assert "\\" not in quoted.replace("\\00", "") and "{" not in quoted and ";" not in quoted
 
 
-AXE_CASES = {"demo": demo, "incomplete": incomplete, "baseline": with_baseline}
+AXE_CASES = {"demo": demo, "incomplete": incomplete, "baseline": with_baseline, "consent-mode": with_consent_mode}
 
 
 @pytest.mark.parametrize("width", [1300, 390])

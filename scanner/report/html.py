@@ -31,6 +31,7 @@ from . import is_complete, verdict
 from ..redact import redacted
 from ..consent_states import proof_text
 from .i18n import CODES, DEFAULT, N_, Translator, translator
+from .consent_signals import consent_mode_rows
 from .limits import limits_text, recording_limits
 from .matrix import (SEVERITIES, Report, build_matrix, category_labels, check_declaration, cookie_items,
                      host_rows, human_duration, proposed_declaration, severity_counts, sorted_findings, state_hint,
@@ -386,6 +387,7 @@ def build_context(report: Report, lang: str = DEFAULT) -> dict[str, Any]:
         "egress_refused": [_refused_line(r, _) for r in ((report.get("egress") or {}).get("refused") or [])[:50]
                            if isinstance(r, dict)],
         "limits": _limits_view(report, _),
+        "consent_mode": consent_mode_rows(report, lang),
         "states": _state_views(report, lang),
         "matrix": matrix,
         "causes": causes,
