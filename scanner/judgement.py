@@ -130,6 +130,8 @@ def need_of(kind: str, item: dict, model: ConsentModel) -> Need | None:
         return _request_need(item, model)
     if kind == "script":
         return _script_need(item, model)
+    if kind == "link":
+        return _link_need(item, model)
     if kind == "cookie" and item.get("stored") is False:
         # a Set-Cookie line or script write the browser refused: never stored, nothing to consent to
         # (its attributes are still audited: insecure-cookie)
@@ -188,7 +190,52 @@ def _request_need(request: dict, model: ConsentModel) -> Need | None:
             return _declared_need(request["declared_as"], "media", "third", purposes, text, model,
                                   severity=severity, rule="embed")
         return Need(False, text, purposes=purposes, severity=severity, rule="embed")
+    if request.get("party") != "third":
+        return None
+    if request.get("pixel"):
+        what = "a beacon" if request.get("resource_type") != "image" else "a tracking pixel"
+        return _tracking_need(request, f"{what} sent to {vendor}", _purposes([request.get("category")]), model,
+                              "tracking-pixel")
+    if request.get("identifiers"):
+        return _tracking_need(request, f"a request to {vendor} carries {_identifier_words(request['identifiers'])}",
+                              _purposes(i.get("purpose") for i in request["identifiers"]), model, "link-decoration")
     return None
+
+
+def _link_need(link: dict, model: ConsentModel) -> Need:
+    """An outgoing link the site decorated with an identifier (EDPB Guidelines 2/2023 §§ 44-46)."""
+    text = f"a link to {link.get('vendor') or link.get('host')} carries {_identifier_words(link.get('identifiers'))}"
+    return _tracking_need(link, text, _purposes(i.get("purpose") for i in link.get("identifiers") or []), model,
+                          "link-decoration")
+
+
+def _purposes(values) -> frozenset[str]:
+    return frozenset(v for v in values if isinstance(v, str) and v in OPTIONAL_PURPOSES)
+
+
+def _identifier_words(identifiers) -> str:
+    words = []
+    for entry in identifiers or []:
+        if not isinstance(entry, dict):
+            continue
+        kind = str(entry.get("kind"))
+        cookie = f" of cookie {entry['cookie']}" if kind == "cookie-value" and entry.get("cookie") else ""
+        words.append(f"{entry.get('param')} ({IDENTIFIER_KINDS.get(kind, kind)}{cookie})")
+    return ", ".join(words) or "an identifier"
+
+
+# kinds of identifiers found in URLs (scanner.classify.url_tracking)
+IDENTIFIER_KINDS = {"click-id": "click identifier", "user-id": "user identifier", "email": "e-mail address",
+                    "email-hash": "hashed e-mail address", "cookie-value": "the value"}
+
+
+def _tracking_need(item: dict, text: str, purposes: frozenset[str], model: ConsentModel, rule: str) -> Need:
+    """A third party reached without cookies (pixel, identifier in a URL): it follows its vendor's
+    declared category, else the purposes known, else it is tracking of unknown purpose."""
+    if item.get("declared_as") is not None:
+        known = next(iter(sorted(purposes)), None)
+        return _declared_need(item["declared_as"], known, "third", purposes, text, model, rule=rule)
+    return Need(False, text, purposes=purposes, unknown=not purposes, rule=rule)
 
 
 def _script_need(script: dict, model: ConsentModel) -> Need | None:
@@ -208,7 +255,7 @@ def _script_need(script: dict, model: ConsentModel) -> Need | None:
 
 
 def judge(kind: str, item: dict, state: str, model: ConsentModel) -> Judgement:
-    """Status of `item` (kind: cookie | storage | request | script), PRESENT in `state`."""
+    """Status of `item` (kind: cookie | storage | request | script | link), PRESENT in `state`."""
     found = _judge(kind, item, state, model)
     if kind == "request" and item.get("consent_mode") and found.judged and allows(state) != ALL:
         return _consent_mode(item, state, model, found)

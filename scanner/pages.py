@@ -66,7 +66,7 @@ async def visit_page(browser, url: str, options, *, site_domain: str, storage_st
         if crashed:
             raise RuntimeError(crashed[0])
         record = await page_record(page, recorder, url=url, status=status, error=error, start_index=start,
-                                   target=target)
+                                   target=target, links=links)
         return record, links
     finally:
         try:

@@ -8,7 +8,7 @@ ITEM_RULES = {"unknown-purpose", "undeclared-cookie", "undeclared-storage"}
 
 
 def _row_key(row) -> tuple:
-    if row.kind == "vendor":
+    if row.kind in ("vendor", "pixel"):
         return ("request", row.name, None)
     return (row.kind, row.name, row.scope)
 
@@ -17,7 +17,7 @@ def _finding_key(f) -> tuple:
     subject = f["subject"]
     if subject.get("kind") == "request":
         return ("request", subject.get("name"), None)
-    return (subject.get("kind"), subject.get("name"), subject.get("domain"))
+    return (subject.get("kind"), subject.get("name"), subject.get("domain") or subject.get("host"))
 
 
 def disagreements(report: dict) -> list[str]:

@@ -37,7 +37,15 @@ def test_planted_mistakes_are_found(demo_full):
     # gtag loads before consent and ignores the refusal
     for state, rule in (("none", "pre-consent-cookie"), ("reject", "post-reject-cookie"), ("withdraw", "withdrawal-ignored")):
         assert (rule, state, "_ga") in t
-    assert ("pre-consent-request", "none", "Google Analytics") in t
+    # its Consent Mode defaults grant analytics_storage: Google is told so before any answer and after refusal
+    for state in ("none", "reject", "withdraw"):
+        assert ("consent-mode-granted", state, "Google Analytics") in t
+    # tracking without cookies: FingerprintJS on the contact page, the job-board link carrying _ga's value
+    script = "cdn.jsdelivr.net/npm/@fingerprintjs/fingerprintjs@5.2.0/dist/fp.umd.min.js"
+    assert {("fingerprinting", "none", script), ("fingerprinting", "reject", script)} <= t
+    assert {("link-decoration", state, "www.welcometothejungle.com") for state in ("none", "reject", "withdraw")} <= t
+    link = next(f for f in demo_full["findings"] if f["rule"] == "link-decoration")
+    assert link["evidence"]["identifiers"] == ["mp_visitor (cookie-value of _ga)"]
     # the YouTube embed sets third-party cookies and storage before consent
     assert ("pre-consent-cookie", "none", "VISITOR_INFO1_LIVE") in t
     assert ("pre-consent-storage", "none", "yt-remote-device-id") in t
@@ -71,6 +79,12 @@ def test_legitimate_items_are_not_flagged(demo_full):
     # a 24-hour analytics cookie is not "excessive"; a Secure, HttpOnly security cookie is not "insecure"
     assert "_gid" not in rule_subjects(demo_full, "excessive-lifetime")
     assert "__cf_bm" not in rule_subjects(demo_full, "insecure-cookie")
+    # Micropep's Marketing category covers analytics: the analytics_storage signal is no finding there;
+    # the job-board link's utm_source is no identifier
+    assert ("consent-mode-granted", "only:marketing") not in {(f["rule"], s) for f, s, _ in per_state(demo_full["findings"])}
+    # (the link carries an analytics cookie: allowed where a category covering analytics was accepted)
+    assert {state for f, state, _ in per_state(demo_full["findings"]) if f["rule"] == "link-decoration"} == {
+        "none", "reject", "withdraw"}
     # accept-all is the visitor's choice: nothing is a violation there
     assert not [f for f, state, _ in per_state(demo_full["findings"]) if state == "accept"]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from ..classify import default_vendors
+from ..classify import url_tracking
 from ..classify.consent_mode import describe as describe_signal
 from .. import consent_states
 from ..consent_states import only_category
@@ -29,8 +30,10 @@ CSRF_NAME = re.compile(r"(?i)csrf|xsrf|antiforgery|requestverificationtoken")
 
 # every rule a state reports items under (scanner.consent_states), and the embedded-content rule
 CONSENT_MODE_RULES = ("consent-mode-granted", "consent-mode-ping")
+# tracking that is its own rule in every state, whatever its purpose (scanner.judgement's Need.rule)
+OWN_RULES = ("fingerprinting", "tracking-pixel", "link-decoration")
 STATE_RULES = (frozenset(r for st in consent_states.STATES for r in st.rules or ()) | {"third-party-content"}
-               | frozenset(CONSENT_MODE_RULES))
+               | frozenset(CONSENT_MODE_RULES) | frozenset(OWN_RULES))
 
 
 def _cookie_subject(c):
@@ -49,6 +52,10 @@ def _script_subject(s):
     return {"kind": "script", "name": script_name(s.get("script") or ""), "host": s.get("host") or ""}
 
 
+def _link_subject(link):
+    return {"kind": "link", "name": link.get("vendor") or link.get("host") or "", "host": link.get("host") or ""}
+
+
 def script_name(url: str) -> str:
     """'cdn.example.com/fp.js' for a script URL (the query is not part of the name)."""
     return url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0][:300]
@@ -56,7 +63,7 @@ def script_name(url: str) -> str:
 
 def subject_of(kind: str, item: dict) -> dict:
     return {"cookie": _cookie_subject, "storage": _storage_subject, "request": _request_subject,
-            "script": _script_subject}[kind](item)
+            "script": _script_subject, "link": _link_subject}[kind](item)
 
 
 def _cookie_evidence(c):
@@ -74,9 +81,16 @@ def _evidence(kind: str, item: dict, reason: str) -> dict:
     elif kind == "script":
         evidence = {k: item.get(k) for k in ("script", "signals", "vendor", "category", "declared_as")
                     if item.get(k) is not None}
+    elif kind == "link":
+        evidence = {k: item.get(k) for k in ("url", "vendor", "declared_as") if item.get(k) is not None}
     else:
-        evidence = {k: item.get(k) for k in ("url", "initiator_url", "resource_type", "category", "embed", "declared_as")
+        evidence = {k: item.get(k) for k in ("url", "initiator_url", "resource_type", "category", "embed", "declared_as",
+                                             "body_bytes")
                     if item.get(k) is not None}
+        if item.get("pixel"):
+            evidence["pixel"] = True
+    if kind in ("link", "request") and item.get("identifiers"):
+        evidence["identifiers"] = [url_tracking.describe(i) for i in item["identifiers"] if isinstance(i, dict)]
     evidence["why"] = reason
     return evidence
 
@@ -88,9 +102,20 @@ def _what(kind: str, item: dict) -> str:
         return f"storage entry {item['key']} ({item.get('category')}, {item['origin']})"
     if kind == "script":
         return f"fingerprinting script {script_name(item.get('script') or '')} ({', '.join(item.get('signals') or [])})"
+    if kind == "link":
+        return f"link to {item.get('host')} carrying {_params(item)}"
     if item.get("tracker"):
         return f"tracker request to {item['host']} ({item.get('category')}, {item.get('vendor')})"
-    return f"{item.get('embed')} from {item['host']} ({item.get('vendor') or 'third party'})"
+    if item.get("embed"):
+        return f"{item.get('embed')} from {item['host']} ({item.get('vendor') or 'third party'})"
+    if item.get("pixel"):
+        noun = "tracking pixel" if item.get("resource_type") == "image" else "beacon"
+        return f"{noun} to {item['host']} ({item.get('vendor') or 'third party'})"
+    return f"request to {item['host']} carrying {_params(item)}"
+
+
+def _params(item: dict) -> str:
+    return ", ".join(str(i.get("param")) for i in item.get("identifiers") or [] if isinstance(i, dict)) or "an identifier"
 
 
 def observations(result):
@@ -109,6 +134,8 @@ def observations(result):
                 yield state, page, "request", r
             for script in page.get("fingerprinting") or []:
                 yield state, page, "script", script
+            for link in page.get("decorated_links") or []:
+                yield state, page, "link", link
 
 
 @audit("pre-consent-cookie", "violation", "Trackers before consent",
@@ -127,8 +154,9 @@ def consent_states_audit(result, declaration, findings):
         if verdict.status not in (NOT_ALLOWED, WARNING):
             continue
         subject = subject_of(kind, item)
-        if kind == "script":   # fingerprinting, whatever the purpose: its own rule
-            findings.add("fingerprinting", verdict.severity or "warning", name, page["url"], subject,
+        need = need_of(kind, item, model)
+        if need is not None and need.rule in OWN_RULES:   # fingerprinting, pixels, identifiers in URLs
+            findings.add(need.rule, verdict.severity or "warning", name, page["url"], subject,
                          f"{_what(kind, item)} {consent_states.when(name, model.label(only_category(name)) if only_category(name) else None)}",
                          _evidence(kind, item, verdict.reason))
             continue
@@ -195,6 +223,31 @@ describe("fingerprinting", "violation", "Device fingerprinting without consent",
          "Article 29 Working Party Opinion 9/2014 on device fingerprinting; Loi Informatique et Libertés art. 82",
          "Load the fingerprinting script only after the visitor accepts the category that covers its purpose, "
          "or remove it; declare its vendor and purpose in the cookie policy.")
+
+
+describe("tracking-pixel", "violation", "Tracking pixel or beacon without consent",
+         "A third party receives a tracking pixel (a tiny or empty image whose address carries data about the "
+         "visit) or a beacon (navigator.sendBeacon, a link's ping) while the visitor has not consented to what it "
+         "is for. No cookie is needed for this to be tracking: the request hands the visit, the visitor's IP "
+         "address and often an identifier to the third party. A logo, an icon or an image with only a version "
+         "parameter is not a pixel; requests to the site's own domain are not judged. With one optional category "
+         "accepted, a pixel whose purpose nobody can tell is a warning.",
+         "ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 on the technical scope of art. 5(3) §§38-43 "
+         f"(tracking pixels); {CNIL_LD} §§4, 16",
+         "Send the pixel only after the visitor accepts the category that covers its purpose (load the tag from "
+         "the consent manager), or remove it; declare its vendor and purpose in the cookie policy.")
+
+
+describe("link-decoration", "violation", "Identifier passed to a third party in a URL without consent",
+         "An address sent to a third party, or an outgoing link of the page, carries an identifier of the visitor "
+         "or of the visit: a click identifier (gclid, fbclid, msclkid, _gl...), a user or visitor id, an e-mail "
+         "address (plain or hashed) or the value of a cookie the site wrote. The third party can then recognise "
+         "the visitor without any cookie of its own. Campaign parameters that name no one (utm_source...) and the "
+         "consent manager's own record are not identifiers.",
+         "ePrivacy Directive art. 5(3); EDPB Guidelines 2/2023 on the technical scope of art. 5(3) §§44-46 "
+         "(tracking links); GDPR art. 6(1)(a)",
+         "Add identifiers to links and requests (cross-domain linkers, click ids, user ids) only after the visitor "
+         "accepts the category that covers them; never put e-mail addresses, even hashed, in URLs.")
 
 
 describe("pre-consent-storage", "violation", "Storage written before consent",

@@ -10,7 +10,10 @@ Fields added to cookies and storage entries:
     category_source  cmp-record | declared (by name) | declared-vendor (through the declared vendor that
                      set it) | known | vendor | unknown
     vendor, purpose, embed (a video/map/social... provider's item)
-Fields added to requests: vendor, vendor_category, category, country, tracker, embed, declared_as.
+Fields added to requests: vendor, vendor_category, category, country, tracker, embed, pixel (a
+tracking pixel or beacon: scanner.classify.url_tracking), declared_as; `identifiers` keeps only
+those that track (a cookie value's purpose is the cookie's). Decorated links get vendor and
+declared_as.
 Added to each page: `fingerprinting`, one entry per script that read device properties
 (scanner.classify.fingerprint): script, apis, signals, fingerprinting, host, party, vendor,
 category (the vendor's purpose), declared_as.
@@ -26,6 +29,7 @@ from ..vocabulary import OPTIONAL_PURPOSES
 from .embeds import default_embeds
 from .fingerprint import default_fingerprint_rules
 from .known_cookies import default_generic_names
+from .url_tracking import default_url_tracking
 
 TRACKING_PURPOSES = ("analytics", "marketing")
 BEACON_TYPES = {"ping", "image", "xhr", "fetch", "beacon", "other", "document", "websocket", "eventsource", "media"}
@@ -90,8 +94,11 @@ def classify_result(result: dict, *, declaration, known, vendors, recipes) -> No
                 cookie["leftover"] = _leftover(cookie, contacted)
             for entry in page.get("storage") or []:
                 context.item(entry, entry["key"], host_of(entry["origin"]), "storage")
+            values = _stored_values(page)
             for request in page.get("requests") or []:
-                context.request(request)
+                context.request(request, values)
+            if "decorated_links" in page:
+                page["decorated_links"] = [link for link in page["decorated_links"] if context.link(link, values)]
             page["fingerprinting"] = [context.script(entry, site_domain) for entry in
                                       default_fingerprint_rules().scripts(page.get("device_reads"))]
 
@@ -105,8 +112,12 @@ class _Context:
         self.embeds = default_embeds()
         self.generic = default_generic_names()
 
-    def request(self, request: dict) -> None:
+    def request(self, request: dict, values: dict | None = None) -> None:
         host = request.get("host") or ""
+        if request.get("party") == "third":
+            found = _tracking_identifiers(request, values or {})
+            if found or "identifiers" in request:
+                request["identifiers"] = found
         vendor = self.vendors.for_host(host)
         request["vendor"] = vendor.name if vendor else None
         request["vendor_category"] = vendor.category if vendor else None
@@ -117,11 +128,26 @@ class _Context:
                                   and request.get("party") == "third")
         request["embed"] = (self.embeds.kind_of(request.get("url") or "", host, request["vendor"])
                             if request.get("party") == "third" else None)
-        request["declared_as"] = None
-        if self.declaration is not None:
-            declared = self.declaration.find_vendor(host, request["vendor"])
-            if declared is not None and declared.get("category") is not None:
-                request["declared_as"] = str(declared["category"])
+        request["pixel"] = default_url_tracking().is_pixel(request)
+        request["declared_as"] = self._declared_vendor_category(host, request["vendor"])
+
+    def link(self, link: dict, values: dict) -> bool:
+        """An outgoing link with a query (scanner.gather.visit.decorated_links): its identifiers,
+        vendor and declared category; False when it carries no identifier (not decoration)."""
+        if not isinstance(link, dict):
+            return False
+        host = str(link.get("host") or "")
+        link["identifiers"] = _tracking_identifiers(link, values)
+        vendor = self.vendors.for_host(host)
+        name = vendor.name if vendor else None
+        link.update(vendor=name, declared_as=self._declared_vendor_category(host, name))
+        return bool(link["identifiers"])
+
+    def _declared_vendor_category(self, host: str, vendor: str | None) -> str | None:
+        if self.declaration is None:
+            return None
+        declared = self.declaration.find_vendor(host, vendor)
+        return str(declared["category"]) if declared is not None and declared.get("category") is not None else None
 
     def script(self, entry: dict, site_domain: str) -> dict:
         """A script that read device properties (scanner.classify.fingerprint): its host, party,
@@ -225,6 +251,36 @@ _VENDOR_PURPOSE = {"video": "media", "tag-manager": "marketing", "functional-thi
 def _vendor_purpose(vendor) -> str | None:
     purpose = _VENDOR_PURPOSE.get(vendor.purpose, vendor.purpose)
     return purpose if purpose in STANDARD else None
+
+
+def _stored_values(page: dict) -> dict[str, tuple[str, str | None]]:
+    """The page's first-party cookies and storage entries whose value could identify the visitor
+    (at least `cookie_value_min` characters, not the consent manager's record, not strictly
+    necessary; a third party's own item reaches it anyway): the
+    first 8 hex digits of their value_sha256 -> (name, purpose when optional)."""
+    minimum = default_url_tracking().cookie_value_min
+    out: dict[str, tuple[str, str | None]] = {}
+    items = [(c, c.get("name")) for c in page.get("cookies") or [] if c.get("stored") is not False]
+    items += [(s, s.get("key")) for s in page.get("storage") or []]
+    for item, name in items:
+        digest = str(item.get("value_sha256") or "")
+        length = item.get("value_len")
+        if (len(digest) < 8 or not isinstance(length, int) or length < minimum or not isinstance(name, str)
+                or item.get("party") != "first" or item.get("category_source") == "cmp-record"
+                or item.get("category") == "necessary"):
+            continue
+        category = item.get("category")
+        out.setdefault(digest[:8], (name, category if category in OPTIONAL_PURPOSES else None))
+    return out
+
+
+def _tracking_identifiers(item: dict, values: dict[str, tuple[str, str | None]]) -> list[dict]:
+    """The identifiers a third party's URL carries: those the recorder found by name and shape,
+    and the values of the page's own cookies and storage (recomputed: idempotent)."""
+    named = [i for i in item.get("identifiers") or [] if isinstance(i, dict) and i.get("kind") != "cookie-value"]
+    found = default_url_tracking().stored_values(str(item.get("url") or ""), values) if values else []
+    taken = {i.get("param") for i in named}
+    return named + [i for i in found if i["param"] not in taken]
 
 
 def host_party(setter_host: str, host: str) -> str:

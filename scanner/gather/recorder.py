@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from ..classify import consent_mode
+from ..classify.url_tracking import default_url_tracking
 from ..egress import net_error
 from ..domains import host_of, party, registrable_domain
 from .redact import redact_url, short_hash
@@ -46,6 +47,7 @@ REQUESTS_BEFORE_DEDUP = 1000  # beyond, a request identical to an earlier one is
 MAX_WRITERS = 4000            # cookie and storage writes remembered for attribution
 MAX_FRAMES = 5000
 MAX_DEVICE_READS = 500        # distinct (script, API) device-property reads listed per page
+SIZED_TYPES = ("image", "ping")   # requests whose body size is recorded (tracking pixels)
 DROPPED_KEYS = ("events", "cookies", "refused_cookies", "storage", "requests")
 
 
@@ -75,6 +77,10 @@ async () => {
   return out;
 }
 """ % (MAX_STORAGE, MAX_STORAGE)
+
+
+def _number(value) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
 
 
 def _first_script_url(initiator: dict) -> str | None:
@@ -226,6 +232,11 @@ class ContextRecorder:
         }
         if "gcs=" in url or "gcd=" in url:   # a Google tag's consent signal, read before the URL is redacted
             entry["consent_mode"] = consent_mode.decode(url)
+        if entry["party"] == "third" and ("?" in url or "#" in url):
+            # identifiers handed to a third party in the URL (names and kinds only, never values)
+            found = default_url_tracking().identifiers(url)
+            if found:
+                entry["identifiers"] = found
         hops.append(entry)
         self.requests.append(entry)
         self.inflight.add(rid)
@@ -233,10 +244,17 @@ class ContextRecorder:
     def _on_response(self, event: dict) -> None:
         hops = self._hops.get(event["requestId"])
         if hops:
-            hops[-1]["status"] = (event.get("response") or {}).get("status")
+            response = event.get("response") or {}
+            hops[-1]["status"] = response.get("status")
+            if hops[-1]["resource_type"] in SIZED_TYPES:   # header bytes, taken off the total when done
+                hops[-1]["body_bytes"] = -_number(response.get("encodedDataLength"))
 
     def _on_done(self, event: dict) -> None:
         self.inflight.discard(event["requestId"])
+        hops = self._hops.get(event["requestId"])
+        if hops and "body_bytes" in hops[-1]:
+            # the body's size as received: pixels are tiny (url_tracking.is_pixel)
+            hops[-1]["body_bytes"] = max(0, _number(event.get("encodedDataLength")) + hops[-1]["body_bytes"])
 
     def _on_failed(self, event: dict) -> None:
         self.inflight.discard(event["requestId"])
@@ -493,6 +511,8 @@ class ContextRecorder:
             for key in ("frame_url", "initiator_url"):
                 if item.get(key):
                     item[key] = redact_url(item[key], self.keep_query)
+            if "body_bytes" in item and (item["body_bytes"] < 0 or item.get("error")):
+                item["body_bytes"] = None   # never received whole: size unknown
             out.append(item)
         return out
 

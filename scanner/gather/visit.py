@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import re
 
+from ..classify.url_tracking import default_url_tracking
+from ..domains import host_of, party
 from ..egress import net_error
 from .recorder import ContextRecorder
 from .redact import redact_url
@@ -73,8 +75,35 @@ async def navigate(page, url: str, *, timeout_s: float) -> tuple[int | None, str
     return status, None, None
 
 
+MAX_DECORATED = 200
+
+
+def decorated_links(links, recorder: ContextRecorder) -> list[dict]:
+    """The page's outgoing links to third parties that carry query parameters, with the
+    identifiers their names and shapes show (read before the URLs are redacted); the
+    classification step adds the values of the page's cookies and storage found in them and keeps
+    only the links that carry an identifier (link decoration). One entry per distinct URL (as
+    redacted), at most MAX_DECORATED."""
+    rules = default_url_tracking()
+    out: dict[str, dict] = {}
+    for link in links or ():
+        if not isinstance(link, str) or not link.lower().startswith(("http://", "https://")):
+            continue
+        if "?" not in link and "=" not in link.partition("#")[2]:
+            continue
+        host = host_of(link)
+        if not host or party(host, recorder.site_domain) != "third":
+            continue
+        redacted = redact_url(link, recorder.keep_query)
+        if redacted not in out:
+            out[redacted] = {"url": redacted, "host": host, "party": "third", "identifiers": rules.identifiers(link)}
+            if len(out) >= MAX_DECORATED:
+                break
+    return list(out.values())
+
+
 async def page_record(page, recorder: ContextRecorder, *, url: str, status, error, start_index: int,
-                      target: str | None = None) -> dict:
+                      target: str | None = None, links: list[str] = ()) -> dict:
     """Snapshot the page: jar, storage of every frame, requests since `start_index`.
     `dropped` (only when something was): counts the recorder's caps left out, by kind
     (events, cookies, refused_cookies, storage, requests; see ContextRecorder.dropped)."""
@@ -93,6 +122,7 @@ async def page_record(page, recorder: ContextRecorder, *, url: str, status, erro
         "storage": await recorder.storage(page),
         "requests": recorder.page_requests(start_index),
         "device_reads": recorder.page_device_reads(),
+        "decorated_links": decorated_links(links, recorder),
     }
     dropped = recorder.dropped()
     if dropped:

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from ..classify import consent_mode
+from ..classify import consent_mode, url_tracking
 from ..redact import escape_controls, redacted
 from .matrix import Report, iter_observations
 
@@ -38,7 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "requests.csv": (
         "state", "page_url", "url", "method", "resource_type", "status", "host", "party", "vendor",
         "vendor_category", "category", "country", "tracker", "frame_url", "initiator_type", "initiator_url",
-        "redirect_chain", "time_ms", "error", "consent_mode",
+        "redirect_chain", "time_ms", "error", "consent_mode", "pixel", "body_bytes", "identifiers",
     ),
     "findings.csv": (
         "id", "severity", "rule", "title", "states", "subject_kind", "subject_name", "subject_domain",
@@ -110,6 +110,8 @@ def _observed(report: Report, key: str, columns: tuple[str, ...]) -> Iterator[di
             # a Google tag's Consent Mode signal in words; empty for a request that carries none
             signal = item.get("consent_mode")
             row["consent_mode"] = consent_mode.describe(signal) if isinstance(signal, dict) else None
+            # identifiers handed to a third party in the URL: "gclid (click-id); fbp (cookie-value of _fbp)"
+            row["identifiers"] = [url_tracking.describe(i) for i in item.get("identifiers") or [] if isinstance(i, dict)]
         yield row
 
 

@@ -68,6 +68,7 @@ _EVIDENCE_LABELS = {
     "script": N_("Script"), "signals": N_("Signals"), "resource_type": N_("Resource type"), "embed": N_("Embed"),
     "why": N_("Why"), "consent_mode": N_("Consent mode"), "states": N_("States"), "country": N_("Country"),
     "reason": N_("Reason"), "line": N_("Line"), "note": N_("Note"),
+    "identifiers": N_("Identifiers"), "pixel": N_("Pixel"), "body_bytes": N_("Body size (bytes)"),
 }
 # evidence whose value is a code of the contract (shown translated; other values as recorded)
 _EVIDENCE_CODES = {"category": "category", "known_category": "category", "category_source": "category_source",

@@ -103,7 +103,8 @@ def _matrix(report: Report, _: Translator) -> list[str]:
     for row in rows[:MAX_MATRIX_ROWS]:
         what = {"cookie": _.code("subject_kind", "cookie"),
                 "storage": _.code("storage_kind", row.detail) if row.detail else _.code("subject_kind", "storage"),
-                "vendor": _("vendor")}[row.kind]
+                "vendor": _("vendor"), "pixel": _("beacon") if row.detail == "ping" else _("tracking pixel"),
+                "script": _("fingerprinting script"), "link": _("carries {params}", params=row.detail)}[row.kind]
         item = f"{md_escape(row.name, 60)} \\({md_escape(what)}, {md_escape(row.scope, 60)}\\)"
         cells = " | ".join(_(_CELL[c.status]) if c.status == "not-reached" else _CELL[c.status] for c in row.cells)
         out.append(f"| {item} | {md_escape(_.code('category', row.category))} | {cells} |")

@@ -22,6 +22,7 @@ from typing import Any, Iterator
 
 from .. import consent_states
 from ..judgement import ConsentModel, judge, known_category
+from ..audits.checks import script_name
 
 Report = dict[str, Any]
 
@@ -29,6 +30,9 @@ SEVERITIES = ("violation", "warning", "info")
 # The consent categories of the contract. Requests may carry a vendor type instead
 # ("video", "tag-manager", "cdn"...): such rows are shown, but not judged.
 CONSENT_CATEGORIES = ("necessary", "preferences", "analytics", "marketing", "media", "unknown")
+# Matrix row kinds, in the order shown: cookies, storage, vendors contacted, tracking pixels and
+# beacons, fingerprinting scripts, outgoing links decorated with identifiers.
+ROW_KINDS = ("cookie", "storage", "vendor", "pixel", "script", "link")
 # Cell statuses, worst first.
 STATUS_ORDER = ("not-allowed", "warning", "present", "allowed", "absent", "not-reached")
 
@@ -174,10 +178,10 @@ class Cell:
 
 @dataclass
 class Row:
-    kind: str  # "cookie" | "storage" | "vendor"
+    kind: str  # one of ROW_KINDS
     name: str
-    scope: str  # cookie domain, storage origin, or the vendor's hosts
-    detail: str  # storage kind, or "" for cookies
+    scope: str  # cookie domain, storage origin, the vendor's hosts, or the pixel's, script's or link's host
+    detail: str  # storage kind; a pixel's resource type (image, ping); a link's parameters; else ""
     category: str
     category_source: str
     vendor: str | None
@@ -252,7 +256,7 @@ def _accumulate(acc: dict[tuple, _Acc], key: tuple, kind: str, name: str, scope:
     pages = row.seen.setdefault(state, [])
     if page_url not in pages:
         pages.append(page_url)
-    verdict = judge("request" if kind == "vendor" else kind, item, state, model)
+    verdict = judge("request" if kind in ("vendor", "pixel") else kind, item, state, model)
     rank = _merge_rank(verdict.status, verdict.judged)
     if state not in row.rank or rank < row.rank[state]:
         row.rank[state] = rank
@@ -279,7 +283,13 @@ def build_matrix(report: Report) -> Matrix:
         _accumulate(acc, ("storage", kind, origin, key), "storage", key, origin, kind, state,
                     _text(page.get("url")), s, model)
     for state, page, r in iter_observations(report, "requests"):
-        if not (r.get("vendor") or r.get("tracker") or r.get("embed")):
+        if r.get("pixel") and r.get("party") == "third":   # tracking pixels and beacons: rows of their own
+            label = _text(r.get("vendor") or r.get("host"))
+            row = _accumulate(acc, ("pixel", label), "pixel", label, _text(r.get("host")), _text(r.get("resource_type")),
+                              state, _text(page.get("url")), r, model)
+            row.category = request_category(r)
+            continue
+        if not (r.get("vendor") or r.get("tracker") or r.get("embed") or (r.get("identifiers") and r.get("party") == "third")):
             continue
         label = _text(r.get("vendor") or r.get("host"))
         row = _accumulate(acc, ("vendor", label), "vendor", label, "", "", state, _text(page.get("url")), r, model)
@@ -294,6 +304,21 @@ def build_matrix(report: Report) -> Matrix:
             row.declared_as = r.get("declared_as")
         if r.get("host"):
             row.hosts.add(_text(r.get("host")))
+    for state, page, script in iter_observations(report, "fingerprinting"):
+        if not script.get("fingerprinting"):
+            continue   # a few device reads: listed on the page, not judged
+        name = _text(script_name(_text(script.get("script"))))
+        row = _accumulate(acc, ("script", name), "script", name, _text(script.get("host")), "", state,
+                          _text(page.get("url")), script, model)
+        row.category = _text(script.get("category") or "unknown")
+    for state, page, link in iter_observations(report, "decorated_links"):
+        name = _text(link.get("vendor") or link.get("host"))
+        params = ", ".join(_text(i.get("param")) for i in link.get("identifiers") or [] if isinstance(i, dict))
+        row = _accumulate(acc, ("link", name), "link", name, _text(link.get("host")), "", state,
+                          _text(page.get("url")), link, model)
+        row.detail = params if not row.detail else ", ".join(dict.fromkeys(row.detail.split(", ") + params.split(", ")))
+        purposes = [i.get("purpose") for i in link.get("identifiers") or [] if isinstance(i, dict)]
+        row.category = next((str(p) for p in purposes if p in CONSENT_CATEGORIES), "unknown")
 
     rows: list[Row] = []
     for a in acc.values():
@@ -310,7 +335,7 @@ def build_matrix(report: Report) -> Matrix:
         scope = ", ".join(sorted(a.hosts)) if a.kind == "vendor" else a.scope
         rows.append(Row(a.kind, a.name, scope, a.detail, a.category, a.category_source, a.vendor,
                         a.declared_as, a.party, cells))
-    kinds = ("cookie", "storage", "vendor")
+    kinds = ROW_KINDS
     rows.sort(key=lambda r: (kinds.index(r.kind), STATUS_ORDER.index(r.worst), r.name.lower(), r.scope))
     return Matrix(columns, rows)
 

@@ -14,6 +14,13 @@
     window._linkedin_partner_id = '5123456';
     loadScript('https://snap.licdn.com/li.lms-analytics/insight.min.js');
   }
+  // Planted mistake: the job-board link carries the Google Analytics cookie's value (for
+  // attribution of applications), whatever the visitor chose.
+  window.addEventListener('load', function () {
+    var m = document.cookie.match(/(?:^|; )_ga=([^;]*)/);
+    var link = document.getElementById('job-board');
+    if (m && link) link.href = link.href + (link.href.indexOf('?') < 0 ? '?' : '&') + 'mp_visitor=' + m[1];
+  });
   var _hsp = window._hsp = window._hsp || [];
   _hsp.push(['addPrivacyConsentListener', function (consent) {
     // Planted mistake: LinkedIn (advertising) also loads when only analytics is allowed.
