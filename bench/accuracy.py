@@ -10,6 +10,7 @@ An expected file:
     server: tests/sites | demo           # which local server serves it (127.0.0.1 only)
     declaration: tests/fixtures/declarations/gartenbau.yaml
     policy: scanner/demo/site/www.micropep.com/privacy-policy.html   # optional: policy lint joins
+    gvl: tests/sites/www.tcf-banner.test/tcf/vendor-list.json         # optional: --gvl
     states: [none, reject, ...]          # the states the scan must visit, all reached
     findings:                            # every finding: [rule, severity, state or "-", subject]
       - [pre-consent-cookie, violation, none, _ga]
@@ -68,7 +69,9 @@ def scan_fixture(spec: dict) -> dict:
         policy_findings = lint_policy(text, source=origin)
     declaration = load_declaration(ROOT / spec["declaration"]) if spec.get("declaration") else None
     with server:
-        options = ScanOptions(url=spec["url"], resolve=(server.resolve_rule(),), ignore_https_errors=True)
+        options = ScanOptions(url=spec["url"], resolve=(server.resolve_rule(),), ignore_https_errors=True,
+                              states=tuple(str(s) for s in spec.get("states") or ()),
+                              gvl_path=ROOT / spec["gvl"] if spec.get("gvl") else None)
         return scan(options, declaration=declaration, policy_findings=policy_findings)
 
 

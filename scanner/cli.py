@@ -423,6 +423,9 @@ def _scan_options(f):
         click.option("--no-progress", is_flag=True, help="No progress display."),
         click.option("--cookie-policy", "cookie_policy",
                      help="Cookie-policy page (URL or file) whose cookie tables become the declaration."),
+        click.option("--gvl", "gvl_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="An IAB Global Vendor List (vendor-list.json, v2 or v3): TCF vendors' declared purposes "
+                          "for the TCF audits."),
     ]
     for option in reversed(options):
         f = option(f)
@@ -437,7 +440,7 @@ def _scan_options(f):
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
          keep_values, keep_query, chromium_path, formats, csv_sep, lang, fail_on, baseline_path, sarif_file, policy,
          cookie_policy, max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope,
-         concurrency, fast_forward_s, no_progress, deadline_s, allow_private):
+         concurrency, fast_forward_s, no_progress, deadline_s, allow_private, gvl_path):
     """Scan URL and write report.json (and the other formats asked for).
 
     Every option is checked before the scan starts: bad input exits 2 with one line on stderr and
@@ -465,6 +468,10 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
         concurrency=concurrency, fast_forward_s=fast_forward_s, deadline_s=deadline_s, allow_private=allow_private,
     )
     options.extra["progress"] = not no_progress
+    if gvl_path is not None:   # a bad vendor list: exit 2 now, not after the scan
+        from .classify.tcf_vendors import load_gvl
+        load_gvl(gvl_path)
+        options.gvl_path = gvl_path
     if chromium_path or os.environ.get("CHROMIUM_PATH"):  # a Chromium named explicitly must exist
         from .browser import find_chromium
         find_chromium(chromium_path)

@@ -218,6 +218,7 @@ class ScanOptions:
     keep_query: bool = False
     chromium_path: str | None = None
     declaration_path: Path | None = None
+    gvl_path: Path | None = None            # an IAB Global Vendor List (JSON) for the TCF audits
     command: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
     # crawl

@@ -10,6 +10,7 @@ import asyncio
 import copy
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urljoin
 
 from playwright.async_api import async_playwright
@@ -258,6 +259,12 @@ async def scan_async(options: ScanOptions, *, declaration=None, policy_findings=
     started = time.monotonic()
     progress = progress or NullProgress()
     result = new_result(options)
+    if options.gvl_path is not None:   # what the TCF vendors declare (the audits keep those contacted)
+        from .classify.tcf_vendors import load_gvl
+        gvl = load_gvl(options.gvl_path)
+        result["tcf"] = {"gvl": {"file": Path(options.gvl_path).name[:200],
+                                 "vendor_list_version": gvl["vendor_list_version"]},
+                         "vendors": {str(k): v for k, v in gvl["vendors"].items()}}
     if declaration is not None:
         result["declaration"] = declaration.summary()
         if declaration.second_page and "second_page" not in options.extra:

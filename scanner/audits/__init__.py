@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..classify import default_known_cookies, default_vendors
 from ..classify.annotate import classify_result
 from ..consent import load_recipes
-from . import checks  # noqa: F401  (registers the audits)
+from . import checks, tcf  # noqa: F401  (registers the audits)
 from .causes import attribute, summary as cause_summary
 from .registry import AUDITS, Findings, finding_id, problem_key
 
@@ -25,6 +25,7 @@ def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[
         result["declaration"] = declaration.summary()
     classify_result(result, declaration=declaration, known=default_known_cookies(), vendors=default_vendors(),
                     recipes=recipes)
+    _keep_contacted_tcf_vendors(result)
     findings = Findings()
     for entry in AUDITS:
         if entry.check is not None:
@@ -40,6 +41,17 @@ def annotate_and_audit(result: dict, declaration=None, *, policy_findings: list[
     result["causes"] = attribute(result, default_vendors())   # sets each finding's `cause`
     result["verdict"] = verdict(result)
     return result
+
+
+def _keep_contacted_tcf_vendors(result: dict) -> None:
+    """The Global Vendor List given with --gvl stays in report.json only for the TCF vendors the
+    scan's requests went to (idempotent)."""
+    tcf_block = result.get("tcf")
+    if not isinstance(tcf_block, dict) or not isinstance(tcf_block.get("vendors"), dict):
+        return
+    seen = {str((r.get("tcf_vendor") or {}).get("id")) for s in result.get("states") or []
+            for p in s.get("pages") or [] for r in p.get("requests") or [] if isinstance(r.get("tcf_vendor"), dict)}
+    tcf_block["vendors"] = {k: v for k, v in tcf_block["vendors"].items() if k in seen}
 
 
 def _with_id(finding: dict) -> dict:

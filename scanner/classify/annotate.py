@@ -29,6 +29,7 @@ from ..vocabulary import OPTIONAL_PURPOSES
 from .embeds import default_embeds
 from .fingerprint import default_fingerprint_rules
 from .known_cookies import default_generic_names
+from .tcf_vendors import default_tcf_vendors
 from .url_tracking import default_url_tracking
 
 TRACKING_PURPOSES = ("analytics", "marketing")
@@ -129,6 +130,8 @@ class _Context:
         request["embed"] = (self.embeds.kind_of(request.get("url") or "", host, request["vendor"])
                             if request.get("party") == "third" else None)
         request["pixel"] = default_url_tracking().is_pixel(request)
+        tcf_vendor = default_tcf_vendors().for_host(host) if request.get("party") == "third" else None
+        request["tcf_vendor"] = {"id": tcf_vendor[0], "name": tcf_vendor[1]} if tcf_vendor else None
         request["declared_as"] = self._declared_vendor_category(host, request["vendor"])
 
     def link(self, link: dict, values: dict) -> bool:

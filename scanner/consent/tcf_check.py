@@ -61,6 +61,11 @@ def brief(tc: dict, summary: str) -> dict:
         "purpose_consents": list(tc.get("purpose_consents") or []),
         "purpose_legitimate_interests": list(tc.get("purpose_legitimate_interests") or []),
         "special_features": list(tc.get("special_features") or []),
-        "vendor_consents": list(tc.get("vendor_consents") or [])[:200],
+        # the vendor lists whole (the decoder keeps at most tcf.MAX_IDS ids each): the TCF audits
+        # check the vendors a state's requests went to against them
+        "vendor_consents": list(tc.get("vendor_consents") or []),
         "vendor_consents_count": tc.get("vendor_consents_count", len(tc.get("vendor_consents") or [])),
+        "vendor_legitimate_interests": list(tc.get("vendor_legitimate_interests") or []),
+        "vendor_legitimate_interests_count": tc.get("vendor_legitimate_interests_count",
+                                                    len(tc.get("vendor_legitimate_interests") or [])),
     }

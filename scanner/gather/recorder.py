@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 from ..classify import consent_mode
+from ..classify import tcf_vendors
+from ..classify.tcf_vendors import default_tcf_vendors
 from ..classify.url_tracking import default_url_tracking
 from ..egress import net_error
 from ..domains import host_of, party, registrable_domain
@@ -232,6 +234,12 @@ class ContextRecorder:
         }
         if "gcs=" in url or "gcd=" in url:   # a Google tag's consent signal, read before the URL is redacted
             entry["consent_mode"] = consent_mode.decode(url)
+        if entry["party"] == "third" and "gdpr" in url:
+            # an ad request's IAB TCF signal (gdpr, gdpr_consent), read before the URL is redacted
+            vendor = default_tcf_vendors().for_host(host)
+            signal = tcf_vendors.request_signal(url, vendor[0] if vendor else None)
+            if signal:
+                entry["tcf"] = signal
         if entry["party"] == "third" and ("?" in url or "#" in url):
             # identifiers handed to a third party in the URL (names and kinds only, never values)
             found = default_url_tracking().identifiers(url)
