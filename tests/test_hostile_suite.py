@@ -411,9 +411,10 @@ def dropped(**least: int) -> Callable[[Run], None]:
 
 
 def binding_flood(run: Run) -> None:
+    """The first call without the secret stops the flooding script (it sets the title when done,
+    unless a slow machine let it finish first) and the binding; no forged cookie is recorded."""
     page = run.pages()[0]
-    found, calls = (int(part.split("=")[1]) for part in page["title"].split())
-    assert found >= 1 and calls == 60000, page["title"]
+    assert page["title"] == "Binding" or page["title"].endswith(" calls=60000"), page["title"]
     assert not [c for c in page["cookies"] if c["name"] == "forged"]
 
 
@@ -615,7 +616,7 @@ CASES = [
          secrets=QUERY_SECRETS),
     # ---- floods: bounded memory is bench/floods.py's; here the caps, the counts and the deadline
     Case("binding-flood", site(FLOOD + "binding.html", "--no-progress", "--page-timeout", "60"), 0, None, True,
-         both(binding_flood, dropped(events=10000)), inproc="leaked-binding"),
+         both(binding_flood, dropped(events=1)), inproc="leaked-binding"),
     Case("refused-set-cookie-flood", site(FLOOD + "refused.html", "--no-progress"), 0, None, True,
          both(refused_cookies("_ga_H"), dropped(refused_cookies=2500))),
     Case("refused-script-cookie-flood", site(FLOOD + "refused-js.html", "--no-progress"), 0, None, True,

@@ -16,7 +16,7 @@ from conftest import run_cli, scan_site
 from scanner.declaration import load_declaration
 from scanner.errors import UsageError
 from scanner.gather import recorder as recorder_module
-from scanner.gather.recorder import (MAX_DROPPED_EVENTS, MAX_EVENTS, MAX_PAYLOAD, MAX_REFUSED, MAX_REQUESTS,
+from scanner.gather.recorder import (MAX_EVENTS, MAX_PAYLOAD, MAX_REFUSED, MAX_REQUESTS,
                                      MAX_STORAGE, REQUESTS_BEFORE_DEDUP, ContextRecorder)
 from scanner.gather.setcookie import parse_set_cookie, script_refusal
 from scanner.report.schema import validate_report
@@ -83,7 +83,8 @@ def test_page_scripts_cannot_reach_the_binding(sites_server):
 
 
 def test_binding_flood_is_dropped_in_python(sites_server, monkeypatch):
-    """Were the binding to leak, 60,000 calls of 8 KB are dropped in Python (no secret): memory
+    """Were the binding to leak, 60,000 calls of 8 KB without the secret are dropped in Python: the
+    first one stops the page's running script (Runtime.terminateExecution) and the binding, memory
     stays bounded, report.json small, and the page record counts the calls dropped."""
     original = recorder_module.instrument_source
 
@@ -96,10 +97,11 @@ def test_binding_flood_is_dropped_in_python(sites_server, monkeypatch):
         result = scan_page(sites_server, "binding.html")
     took = time.monotonic() - began
     page = only_page(result)
-    found, calls = (int(part.split("=")[1]) for part in page["title"].split())
-    assert found >= 1 and calls == 60000, page["title"]     # the window's binding (and its frame's)
-    # past MAX_DROPPED_EVENTS the recorder stops listening: the count is then a lower bound
-    assert page["dropped"]["events"] >= MAX_DROPPED_EVENTS, page.get("dropped")
+    # the flooding script was stopped before its end (it sets the title when done), unless the
+    # machine was so slow that it finished first: then every call was dropped all the same
+    assert page["title"] == "Binding" or page["title"].endswith(" calls=60000"), page["title"]
+    assert 1 <= page["dropped"]["events"] <= 60000, page.get("dropped")
+    print(f"binding flood: {page['dropped']['events']} calls reached the recorder before the script was stopped")
     assert not [c for c in page["cookies"] if c["name"] == "forged"]
     size = report_size(result)
     print(f"binding flood: peak RSS +{rss.growth_mb:.0f} MB, report.json {size / 1024:.0f} KB, {took:.1f} s")

@@ -17,7 +17,9 @@ secret), MAX_COOKIES cookies of the jar, MAX_REFUSED distinct refused cookies (o
 domain, path and reasons), MAX_STORAGE storage entries and MAX_REQUESTS requests (past the first
 REQUESTS_BEFORE_DEDUP, a request identical to an earlier one is not listed again). What was
 left out is counted in the page record's `dropped` (see `dropped()`); after MAX_DROPPED_EVENTS
-dropped calls, the recorder stops listening to the page (Runtime.removeBinding).
+dropped calls, the recorder stops listening to the page (Runtime.removeBinding). A call without the
+secret means a page script got hold of the binding: the recorder stops the running script
+(Runtime.terminateExecution) and the binding at the first one, so a flood never gets far.
 """
 from __future__ import annotations
 
@@ -121,6 +123,7 @@ class ContextRecorder:
         self.binding = "__cs" + secrets.token_hex(8)
         self.secret = secrets.token_urlsafe(24)
         self._events = 0
+        self._stopped = False   # the binding was removed after a forged call (_forged)
         self._dropped = dict.fromkeys(DROPPED_KEYS, 0)
         self._capped: dict[str, int] = {}   # frame URL -> events its script counted and did not send
         self._hops: dict[str, list[dict]] = {}
@@ -307,8 +310,10 @@ class ContextRecorder:
         if event.get("name") != self.binding:
             return
         payload = event.get("payload")
-        if (self._events >= MAX_EVENTS or not isinstance(payload, str) or len(payload) > MAX_PAYLOAD
-                or not payload.startswith(self.secret)):
+        if not isinstance(payload, str) or not payload.startswith(self.secret):
+            self._forged()
+            return
+        if self._events >= MAX_EVENTS or len(payload) > MAX_PAYLOAD:
             self._drop_event()
             return
         try:
@@ -320,6 +325,18 @@ class ContextRecorder:
             return
         self._events += 1
         self._on_binding({}, data)
+
+    def _forged(self) -> None:
+        """A call without the context's secret: a page script got hold of the binding (instrument.js
+        hides it), and may be flooding it. Stop the script that is running (it is the page's: ours
+        never call without the secret) and stop listening to the binding at once, so the calls
+        already issued are all that reach the browser and this process."""
+        self._drop_event()
+        if not self._stopped:
+            self._stopped = True
+            for session in self.sessions:
+                asyncio.ensure_future(_quietly(session.send("Runtime.terminateExecution")))
+                asyncio.ensure_future(_quietly(session.send("Runtime.removeBinding", {"name": self.binding})))
 
     def _drop_event(self) -> None:
         """Count a call dropped; past MAX_DROPPED_EVENTS, stop listening: a page flooding the
