@@ -6,12 +6,12 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test setup chromium npm bench accuracy clean
+.PHONY: demo test setup chromium npm postgresql bench accuracy clean
 
 demo: setup
 	$(BIN)/cookie-scanner demo
 
-test: setup npm
+test: setup npm postgresql
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 setup: $(STAMP) chromium
@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 
 chromium:
 	@tools/ensure-chromium.sh
+
+postgresql:
+	@tools/ensure-postgresql.sh
 
 npm: tests/node_modules/.installed
 

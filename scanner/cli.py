@@ -176,6 +176,8 @@ def _first_run_notice(report: dict, out: Path, fail_on: str) -> str:
     path = (report.get("options") or {}).get("baseline", {}).get("path")
     gate = (" so no finding counts as new and --fail-on new-violation passes;" if fail_on == "new-violation"
             else " so findings are not compared;")
+    if path == LAST_SCAN:
+        return f"no baseline yet: the history database has no earlier scan of this site,{gate} this scan is now recorded"
     return (f"no baseline yet: {path} does not exist,{gate} this run's {out / 'report.json'} can become "
             "the baseline (copy it there once the scan is complete)")
 
@@ -261,9 +263,10 @@ _UNSET = object()
 def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, formats=("json", "html", "csv", "md"),
              csv_sep: str = ",", fail_on: str = "violation", baseline_path: Path | None = None,
              policy: str | None = None, baseline=_UNSET, sarif_file: str | None = None,
-             folder: ReportFolder | None = None, lang: str = "en") -> int:
+             folder: ReportFolder | None = None, lang: str = "en", history=None, deploy: str | None = None) -> int:
     """Scan, write the reports (even when incomplete), print where; return the exit code.
-    Bad input (baseline, policy) is refused before the report folder is created."""
+    Bad input (baseline, policy) is refused before the report folder is created. With `history`
+    (a HistoryStore), findings are marked new or since when, and the scan is recorded."""
     from .scan import scan  # imported late: keeps `--help` fast
 
     out = Path(out_dir) if out_dir else default_out_dir(options.url)
@@ -291,8 +294,43 @@ def run_scan(options: ScanOptions, out_dir: Path | None, declaration=None, *, fo
         raise
     finally:
         progress.close()
-    return publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
+    if history is not None:
+        _with_history(result, history)
+    code = publish(result, out, formats=formats, csv_sep=csv_sep, fail_on=fail_on, baseline=baseline,
                    baseline_path=baseline_path, declaration=declaration, sarif_file=sarif_file, lang=lang)
+    if history is not None:
+        _record(result, history, out / "report.json", deploy)
+    return code
+
+
+LAST_SCAN = "db:last"   # --baseline db:last: the site's last scan in the history database
+
+
+def _open_history(db_url: str | None, wanted: bool, out: Path):
+    """The history store, opened (and migrated) before the scan: a database that cannot be used is
+    exit 2 with one line, before anything is scanned. None when history is not asked for."""
+    if not (db_url or wanted):
+        return None
+    from .history import HistoryStore, default_db_url
+    return HistoryStore.open(db_url or default_db_url(out))
+
+
+def _with_history(result: dict, store) -> None:
+    from .history import HistoryError, add_history
+    try:
+        add_history(result, store)
+    except Exception as exc:  # noqa: BLE001 - the reports are still written, without history
+        _say(f"cookie-scanner: warning: history not read: {HistoryError(exc)}"[:400], err=True)
+
+
+def _record(result: dict, store, report_path: Path, deploy: str | None) -> None:
+    from .history import display_url
+    try:
+        store.record(result, report_path=str(report_path), deploy=deploy)
+        _say(f"history: recorded in {display_url(store.url)}")
+    except Exception as exc:  # noqa: BLE001 - never a silent loss: said on stderr, the reports are written
+        _say(f"cookie-scanner: warning: scan not recorded in the history: {type(exc).__name__}: "
+             f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", err=True)
 
 
 def _lint_policy_source(source: str, options: ScanOptions | None = None) -> list[dict]:
@@ -423,6 +461,13 @@ def _scan_options(f):
         click.option("--no-progress", is_flag=True, help="No progress display."),
         click.option("--cookie-policy", "cookie_policy",
                      help="Cookie-policy page (URL or file) whose cookie tables become the declaration."),
+        click.option("--history", is_flag=True,
+                     help="Record the scan in the history database and mark each finding new or since when "
+                          "(default database: history.sqlite in the reports folder, the parent of --out)."),
+        click.option("--db", "db_url", envvar="COOKIE_SCANNER_DB", metavar="URL|FILE",
+                     help="History database: a SQLite file or an SQLAlchemy URL (postgresql://...); implies --history."),
+        click.option("--deploy", envvar="COOKIE_SCANNER_DEPLOY", metavar="ID",
+                     help="Deploy id or commit recorded with the scan in the history (default: $GITHUB_SHA)."),
         click.option("--gvl", "gvl_path", type=click.Path(dir_okay=False, path_type=Path),
                      help="An IAB Global Vendor List (vendor-list.json, v2 or v3): TCF vendors' declared purposes "
                           "for the TCF audits."),
@@ -440,7 +485,7 @@ def _scan_options(f):
 def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_errors, locale, timeout_s, quiet_ms,
          keep_values, keep_query, chromium_path, formats, csv_sep, lang, fail_on, baseline_path, sarif_file, policy,
          cookie_policy, max_pages, max_depth, include, exclude, extra_urls, urls_file, per_pattern_cap, scope,
-         concurrency, fast_forward_s, no_progress, deadline_s, allow_private, gvl_path):
+         concurrency, fast_forward_s, no_progress, deadline_s, allow_private, gvl_path, history, db_url, deploy):
     """Scan URL and write report.json (and the other formats asked for).
 
     Every option is checked before the scan starts: bad input exits 2 with one line on stderr and
@@ -475,10 +520,16 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
     if chromium_path or os.environ.get("CHROMIUM_PATH"):  # a Chromium named explicitly must exist
         from .browser import find_chromium
         find_chromium(chromium_path)
-    baseline = _load_baseline(baseline_path, missing_ok=True)
+    out = Path(out_dir) if out_dir else None
+    store = _open_history(db_url, history or str(baseline_path) == LAST_SCAN, out or default_out_dir(url))
+    if str(baseline_path) == LAST_SCAN:   # the site's last scan in the history database
+        from .history.store import site_of
+        from .result import new_result
+        baseline = store.last_report(site_of(new_result(options)))
+    else:
+        baseline = _load_baseline(baseline_path, missing_ok=True)
     check_baseline_site(baseline, baseline_path, options.url)   # another site's report: exit 2 now
     sarif_uri = sarif_location(sarif_file, declaration_path, required=sarif_file is not None)
-    out = Path(out_dir) if out_dir else None
     folder = None
     try:
         if cookie_policy:
@@ -488,7 +539,8 @@ def scan(ctx, url, out_dir, states, declaration_path, resolve, ignore_https_erro
             check_only_categories(options.states, declaration)
         code = run_scan(options, out, declaration, formats=formats, csv_sep=csv_sep, fail_on=fail_on,
                         baseline_path=baseline_path, baseline=baseline, policy=policy, sarif_file=sarif_uri,
-                        folder=folder, lang=lang)
+                        folder=folder, lang=lang, history=store,
+                        deploy=deploy or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA"))
     except BaseException:
         if folder is not None:
             folder.undo()
@@ -586,6 +638,43 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif
     if code == 1:
         _say_failing(report, fail_on)
     ctx.exit(code)
+
+
+@cli.command("history", short_help="A site's recorded scans: verdicts and findings over time.")
+@click.argument("site")
+@click.option("--db", "db_url", envvar="COOKIE_SCANNER_DB", metavar="URL|FILE",
+              help="History database (default: reports/history.sqlite).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Scans shown, newest first.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_debug_option
+def history_cmd(site, db_url, limit, fmt):
+    """SITE (a domain or URL): its recorded scans, newest first, with the verdict, the findings by
+    severity, the states not reached and how many findings were new or gone since the scan before."""
+    import json as _json
+
+    from .domains import host_of, registrable_domain
+    from .history import HistoryStore
+
+    db = db_url or str(Path("reports") / "history.sqlite")
+    if "://" not in db and not Path(db).is_file():
+        raise UsageError(f"no history database at {db} (scan with --history first, or give --db)")
+    store = HistoryStore.open(db)
+    name = registrable_domain(host_of(site) if "://" in site else site.strip().lower().rstrip("."))
+    rows = store.trend(name, limit)
+    if fmt == "json":
+        click.echo(_json.dumps({"site": name, "scans": rows}, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        known = ", ".join(store.sites()[:10]) or "none"
+        raise UsageError(f"no recorded scan of {name} (sites recorded: {known})")
+    click.echo(f"{name}: {len(rows)} scan(s), newest first")
+    click.echo(f"{'started (UTC)':<21} {'verdict':<16} {'V':>4} {'W':>4} {'I':>4} {'new':>4} {'gone':>4}  deploy / states not reached")
+    for row in rows:
+        new = "-" if row["new"] is None else str(row["new"])
+        gone = "-" if row["gone"] is None else str(row["gone"])
+        extra = (row["deploy"] or "") + (f" not reached: {', '.join(row['states_missing'])}" if row["states_missing"] else "")
+        click.echo(terminal_line(f"{row['started_at']:<21} {row['verdict']:<16} {row['violations']:>4} {row['warnings']:>4} "
+                                 f"{row['infos']:>4} {new:>4} {gone:>4}  {extra}".rstrip()))
 
 
 @cli.command("diff", short_help="Compare two reports: what is new or gone.")

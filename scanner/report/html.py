@@ -142,6 +142,7 @@ class FindingView:
     unverified: bool = False
     occurrences: list[tuple[str, str, int]] = field(default_factory=list)   # (state, label, pages)
     cause: tuple[str, str] | None = None          # (cause id, label)
+    history: tuple[bool, str] | None = None       # (new since the site's last recorded scan, first seen)
 
 
 @dataclass
@@ -267,7 +268,17 @@ def _finding_view(f: dict, report: Report, causes: dict[str, str] | None = None,
         _.code("subject_kind", _s(subject.get("kind"))), _s(subject.get("name")),
         _s(subject.get("domain") or subject.get("host")), _s(f.get("message")), pages, evidence,
         f.get("baseline"), bool(f.get("unverified")), occurrences,
-        (cause, _s((causes or {}).get(cause))) if cause and (causes or {}).get(cause) else None)
+        (cause, _s((causes or {}).get(cause))) if cause and (causes or {}).get(cause) else None,
+        _history(f, lang))
+
+
+def _history(f: dict, lang: str) -> tuple[bool, str] | None:
+    """(new, first seen) from the history database (report.json `findings[].history`); None on a
+    site's first recorded scan, or without history."""
+    history = f.get("history") if isinstance(f.get("history"), dict) else {}
+    if not isinstance(history.get("new"), bool):
+        return None
+    return history["new"], format_time(history.get("first_seen"), lang)
 
 
 def cause_views(report: Report, lang: str = DEFAULT) -> list[CauseView]:

@@ -81,11 +81,15 @@ def _findings_table(report: Report, findings: list[dict] | None = None, title: s
         subject = f.get("subject") or {}
         where = subject.get("domain") or subject.get("host")
         subj = md_escape(subject.get("name"), 80) + (f" \\({md_escape(where, 60)}\\)" if where else "")
-        new = " 🆕" if f.get("baseline") == "new" else ""
+        history = f.get("history") if isinstance(f.get("history"), dict) else {}
+        new = " 🆕" if f.get("baseline") == "new" or history.get("new") is True else ""
+        since = ""
+        if history.get("new") is False and history.get("first_seen"):   # the history database: since when
+            since = " " + md_escape(_("(since {date})", date=str(history["first_seen"])[:10]), 40)
         audit = audits.get(f.get("rule")) or {}
         title = md_escape((_.rule(audit, "title") if audit.get("title") else "") or f.get("rule"), 80)
         out.append(f"| {md_escape(_.code('severity', f.get('severity')))}{new} | {title} "
-                   f"| {md_escape(_states_text(f), 120)} | {subj} | {md_escape(f.get('message'), 200)} |")
+                   f"| {md_escape(_states_text(f), 120)} | {subj}{since} | {md_escape(f.get('message'), 200)} |")
     if len(findings) > MAX_FINDINGS:
         out.append("")
         out.append(_("…and {n} more findings: see report.html or findings.csv.", n=len(findings) - MAX_FINDINGS))
