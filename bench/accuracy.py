@@ -11,6 +11,7 @@ An expected file:
     declaration: tests/fixtures/declarations/gartenbau.yaml
     policy: scanner/demo/site/www.micropep.com/privacy-policy.html   # optional: policy lint joins
     gvl: tests/sites/www.tcf-banner.test/tcf/vendor-list.json         # optional: --gvl
+    scan_states: [none]                  # optional: --states (default: every state the site supports)
     states: [none, reject, ...]          # the states the scan must visit, all reached
     findings:                            # every finding: [rule, severity, state or "-", subject]
       - [pre-consent-cookie, violation, none, _ga]
@@ -70,7 +71,7 @@ def scan_fixture(spec: dict) -> dict:
     declaration = load_declaration(ROOT / spec["declaration"]) if spec.get("declaration") else None
     with server:
         options = ScanOptions(url=spec["url"], resolve=(server.resolve_rule(),), ignore_https_errors=True,
-                              states=tuple(str(s) for s in spec.get("states") or ()),
+                              states=tuple(str(s) for s in spec.get("scan_states") or ()),
                               gvl_path=ROOT / spec["gvl"] if spec.get("gvl") else None)
         return scan(options, declaration=declaration, policy_findings=policy_findings)
 

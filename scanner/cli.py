@@ -640,6 +640,42 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif
     ctx.exit(code)
 
 
+@cli.command("fleet", short_help="Scan every site of FLEET.yaml; a fleet summary and a dashboard.")
+@click.argument("fleet_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Fleet folder: one report folder per site, fleet.json, fleet.csv, dashboard.html "
+                   "(default: reports/fleet-<UTC timestamp>/).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Sites scanned at once on this machine (default: one per core, fewer when memory is short).")
+@click.option("--history", is_flag=True,
+              help="Record every scan in the history database (default: history.sqlite in the fleet folder); "
+                   "the dashboard then shows each site's trend.")
+@click.option("--db", "db_url", envvar="COOKIE_SCANNER_DB", metavar="URL|FILE",
+              help="History database (SQLite file or SQLAlchemy URL); implies --history.")
+@click.option("--deploy", envvar="COOKIE_SCANNER_DEPLOY", metavar="ID", help="Deploy id recorded with each scan.")
+@_debug_option
+@click.pass_context
+def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy):
+    """Scan every site of FLEET.yaml (a `sites:` list, each with `url`, `tags` and any `scan` option
+    by its long name with underscores; `defaults:` for all), in a bounded pool of local worker
+    processes. Exit 0 when every site passes its gate, 1 when one fails it, 3 when one could not be
+    scanned whole, 2 for a bad fleet file."""
+    from datetime import datetime, timezone
+
+    from .fleet import load_fleet, run_local, write_summary
+    from .fleet.summary import fleet_exit_code
+
+    fleet = load_fleet(fleet_file)
+    out = Path(out_dir) if out_dir else Path("reports") / f"fleet-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+    _check_out_dir(out)
+    store = _open_history(db_url, history, out / "sites")
+    results = run_local(fleet, out, workers=workers, db=store.url if store else None,
+                        deploy=deploy or os.environ.get("GITHUB_SHA"), say=lambda line: _say(line))
+    for path in write_summary(results, out, store=store):
+        _say(f"{path.name + ':':<15} {path}")
+    ctx.exit(fleet_exit_code(results))
+
+
 @cli.command("history", short_help="A site's recorded scans: verdicts and findings over time.")
 @click.argument("site")
 @click.option("--db", "db_url", envvar="COOKIE_SCANNER_DB", metavar="URL|FILE",
