@@ -6,12 +6,12 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test setup chromium npm postgresql bench accuracy clean
+.PHONY: demo test setup chromium npm postgresql redis bench accuracy clean
 
 demo: setup
 	$(BIN)/cookie-scanner demo
 
-test: setup npm postgresql
+test: setup npm postgresql redis
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 setup: $(STAMP) chromium
@@ -26,6 +26,9 @@ chromium:
 
 postgresql:
 	@tools/ensure-postgresql.sh
+
+redis:
+	@tools/ensure-redis.sh
 
 npm: tests/node_modules/.installed
 

@@ -653,9 +653,13 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif
 @click.option("--db", "db_url", envvar="COOKIE_SCANNER_DB", metavar="URL|FILE",
               help="History database (SQLite file or SQLAlchemy URL); implies --history.")
 @click.option("--deploy", envvar="COOKIE_SCANNER_DEPLOY", metavar="ID", help="Deploy id recorded with each scan.")
+@click.option("--broker", envvar="COOKIE_SCANNER_BROKER", metavar="redis://HOST:PORT/N",
+              help="Run the scans on Celery workers (`cookie-scanner worker --broker ...`) instead of this machine.")
+@click.option("--visibility-timeout", type=click.FloatRange(10, None), default=None, hidden=True,
+              help="Seconds before the broker hands an unacknowledged scan to another worker (default 3 h).")
 @_debug_option
 @click.pass_context
-def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy):
+def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy, broker, visibility_timeout):
     """Scan every site of FLEET.yaml (a `sites:` list, each with `url`, `tags` and any `scan` option
     by its long name with underscores; `defaults:` for all), in a bounded pool of local worker
     processes. Exit 0 when every site passes its gate, 1 when one fails it, 3 when one could not be
@@ -669,11 +673,31 @@ def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy):
     out = Path(out_dir) if out_dir else Path("reports") / f"fleet-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
     _check_out_dir(out)
     store = _open_history(db_url, history, out / "sites")
-    results = run_local(fleet, out, workers=workers, db=store.url if store else None,
-                        deploy=deploy or os.environ.get("GITHUB_SHA"), say=lambda line: _say(line))
+    deploy = deploy or os.environ.get("GITHUB_SHA")
+    if broker:
+        from .fleet.remote import run_remote
+        results = run_remote(fleet, out, broker=broker, store=store, deploy=deploy,
+                             visibility_timeout=visibility_timeout, say=lambda line: _say(line))
+    else:
+        results = run_local(fleet, out, workers=workers, db=store.url if store else None, deploy=deploy,
+                            say=lambda line: _say(line))
     for path in write_summary(results, out, store=store):
         _say(f"{path.name + ':':<15} {path}")
     ctx.exit(fleet_exit_code(results))
+
+
+@cli.command("worker", short_help="A Celery worker for fleet scans (fleet --broker).")
+@click.option("--broker", envvar="COOKIE_SCANNER_BROKER", required=True, metavar="redis://HOST:PORT/N",
+              help="The broker the fleet sends its scans to.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Scans at once in this worker (one Chromium each).")
+@click.option("--visibility-timeout", type=click.FloatRange(10, None), default=None, hidden=True)
+@_debug_option
+def worker_cmd(broker, concurrency, visibility_timeout):
+    """Take fleet scans from the broker and run them here, one `cookie-scanner scan` each; the
+    report folders go back through the broker's result backend."""
+    from .fleet.remote import start_worker
+    start_worker(broker, concurrency=concurrency, visibility_timeout=visibility_timeout)
 
 
 @cli.command("history", short_help="A site's recorded scans: verdicts and findings over time.")

@@ -77,13 +77,16 @@ def site_result(job: SiteJob, out: Path, code: int | None, error: str | None, du
     return row
 
 
-def _run_one(job: SiteJob, out: Path, *, db, deploy, workers) -> dict:
+def run_site(job: SiteJob, out: Path, *, db, deploy, workers, die_with_parent: bool = False) -> dict:
+    """Scan one site into out/<slug> with `cookie-scanner scan` in its own process group (killed
+    whole past the time limit); `die_with_parent`: the scan is killed if this process dies (a
+    Celery worker killed mid-scan leaves no scan behind)."""
     site_out = out / job.slug
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}   # the fleet writes one summary
     began = time.monotonic()
     process = subprocess.Popen(site_command(job, site_out, db=db, deploy=deploy, workers=workers),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_die_with_parent if die_with_parent else None)
     error = None
     try:
         _, stderr = process.communicate(timeout=time_limit(job))
@@ -95,6 +98,14 @@ def _run_one(job: SiteJob, out: Path, *, db, deploy, workers) -> dict:
         _kill_group(process)
         code, error = None, f"killed after {time_limit(job):g} s (the site's deadline and a minute)"
     return site_result(job, site_out, code, error, time.monotonic() - began)
+
+
+def _die_with_parent() -> None:   # runs in the child, before exec
+    import ctypes
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -114,15 +125,16 @@ def run_local(fleet: Fleet, out: Path, *, workers: int | None = None, db: str | 
     began = time.monotonic()
     say(f"fleet: {total} site(s), {workers} at once, reports in {out}")
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run_one, job, out, db=db, deploy=deploy, workers=workers): job for job in fleet.sites}
+        futures = {pool.submit(run_site, job, out, db=db, deploy=deploy, workers=workers): job for job in fleet.sites}
         for future in as_completed(futures):
-            row = future.result()
-            results.append(row)
-            done = len(results)
-            left = total - done
-            running = min(workers, left)
-            eta = (time.monotonic() - began) / done * left if left else 0.0
-            state = row["verdict"] or row["error"] or "no report"
-            say(terminal_line(f"[{done}/{total}] {row['url']}: {state} ({row['duration_s']:g} s); "
-                              f"{running} running, {max(0, left - running)} waiting, ETA {eta:.0f} s"))
+            results.append(future.result())
+            say(progress_line(results[-1], len(results), total, min(workers, total - len(results)), began))
     return sorted(results, key=lambda r: r["index"])
+
+
+def progress_line(row: dict, done: int, total: int, running: int, began: float) -> str:
+    left = total - done
+    eta = (time.monotonic() - began) / done * left if left else 0.0
+    state = row["verdict"] or row["error"] or "no report"
+    return terminal_line(f"[{done}/{total}] {row['url']}: {state} ({row['duration_s']:g} s); "
+                         f"{running} running, {max(0, left - running)} waiting, ETA {eta:.0f} s")
