@@ -20,7 +20,11 @@ What an item needs:
   embedded media and third-party preferences need consent;
 * an item nobody can place is unknown: third-party, it is treated as needing consent; first-party,
   it is a warning (it may be strictly necessary; only the site can say);
-* a cookie the browser refused (`stored: false`) was never present: it needs nothing.
+* a cookie the browser refused (`stored: false`) was never present: it needs nothing;
+* tracking without cookies is judged the same way: a fingerprinting script (kind `script`), a third
+  party's tracking pixel or beacon, or a third-party request or outgoing link (kind `link`) that
+  carries an identifier needs the consent of its vendor's declared category, else of the purposes
+  known (a cookie value's purpose is the cookie's), else it is tracking of unknown purpose.
 """
 from __future__ import annotations
 

@@ -109,6 +109,7 @@ def run_remote(fleet: Fleet, out: Path, *, broker: str, store=None, deploy: str 
             if state == "SUCCESS":
                 payload = _retrying(lambda: outcome.get(timeout=60, propagate=False), say)
                 unpack(payload["folder"], out / job.slug)
+                _retrying(outcome.forget, say)    # Redis holds only the results not yet collected
                 row = payload["row"]
                 if store is not None:
                     _add_history(out / job.slug, store, deploy)
@@ -119,7 +120,7 @@ def run_remote(fleet: Fleet, out: Path, *, broker: str, store=None, deploy: str 
                        "states_missing": [], "started_at": None, "finished_at": None, "report": None}
             results.append(row)
             running = sum(1 for s in states.values() if s == "STARTED")
-            say(progress_line(row, len(results), total, running, began))
+            say(progress_line(results, total, running, began))
     return sorted(results, key=lambda r: r["index"])
 
 
