@@ -662,8 +662,8 @@ def report_cmd(ctx, report_path, formats, out_dir, csv_sep, lang, fail_on, sarif
 def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy, broker, visibility_timeout):
     """Scan every site of FLEET.yaml (a `sites:` list, each with `url`, `tags` and any `scan` option
     by its long name with underscores; `defaults:` for all), in a bounded pool of local worker
-    processes. Exit 0 when every site passes its gate, 1 when one fails it, 3 when one could not be
-    scanned whole, 2 for a bad fleet file."""
+    processes, or with --broker on Celery workers. Exit 0 when every site passes its gate, 1 when
+    one fails it, 3 when one could not be scanned whole, 2 for a bad fleet file or database."""
     from datetime import datetime, timezone
 
     from .fleet import load_fleet, run_local, write_summary
@@ -671,8 +671,8 @@ def fleet_cmd(ctx, fleet_file, out_dir, workers, history, db_url, deploy, broker
 
     fleet = load_fleet(fleet_file)
     out = Path(out_dir) if out_dir else Path("reports") / f"fleet-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+    store = _open_history(db_url, history, out / "sites")   # an unusable database: exit 2, nothing created
     _check_out_dir(out)
-    store = _open_history(db_url, history, out / "sites")
     deploy = deploy or os.environ.get("GITHUB_SHA")
     if broker:
         from .fleet.remote import run_remote

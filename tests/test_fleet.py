@@ -125,3 +125,13 @@ def test_a_bad_fleet_file_is_exit_2_with_one_line(tmp_path, content, message) ->
     line = done.stderr.strip()
     assert "\n" not in line and line.startswith(f"cookie-scanner: error: {path}") and message in line, line
     assert not out.exists()
+
+
+def test_an_unusable_history_database_is_exit_2_before_anything_is_created(tmp_path) -> None:
+    from conftest import closed_port
+    path = tmp_path / "fleet.yaml"
+    path.write_text("sites: [{url: 'https://a.test/'}]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = run_cli("fleet", str(path), "--out", str(out), "--db", f"postgresql+psycopg://u@127.0.0.1:{closed_port()}/x")
+    assert done.returncode == 2 and done.stderr.startswith("cookie-scanner: error: history database postgresql+psycopg://127.0.0.1:")
+    assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
