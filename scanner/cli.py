@@ -845,6 +845,7 @@ def policy_import(source, out_file):
 
 def main() -> None:
     debug = "--debug" in sys.argv[1:]
+    _stacks_on_sigusr1()
     try:
         code = cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -865,6 +866,17 @@ def main() -> None:
         _fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''} "
               "(run again with --debug for the traceback)", EXIT_INCOMPLETE)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _stacks_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's Python stack to stderr: where a scan that seems
+    stuck is waiting (the scan goes on)."""
+    import faulthandler
+    import signal
+    try:
+        faulthandler.register(signal.SIGUSR1, all_threads=True, chain=False)
+    except (AttributeError, ValueError, OSError):   # no SIGUSR1 (Windows) or stderr without a file
+        pass
 
 
 if __name__ == "__main__":

@@ -282,10 +282,15 @@ def scan(case: str, url: str, out: Path, tmp: Path, *args: str, server: HostileS
     started = time.monotonic()
     seen: dict[int, tuple[str, str]] = {}
     if not watch(proc, tmp, seen, until=started + timeout):
+        os.kill(proc.pid, signal.SIGUSR1)   # the scanner prints where each thread waits (scanner.cli)
+        time.sleep(2)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         run = finish_run(case, proc, started, out, tmp, seen)
-        pytest.fail(f"{case}: still running after {timeout} s; stderr: {run.stderr[-600:]}")
+        debug = tmp / "playwright-debug.log"
+        tail = debug.read_text(encoding="utf-8", errors="replace")[-1500:] if debug.is_file() else ""
+        pytest.fail(f"{case}: still running after {timeout} s; stderr (stacks at the kill): {run.stderr[-6000:]}\n"
+                    f"processes seen: {sorted(name for name, _ in seen.values())}\nplaywright debug log: {tail}")
     return finish_run(case, proc, started, out, tmp, seen)
 
 
