@@ -11,7 +11,7 @@ from .. import consent_states
 from ..classify.tcf_vendors import basis
 from ..consent_states import is_no_consent, only_category
 from ..judgement import NOT_ALLOWED, ConsentModel, judge
-from .checks import subject_of
+from .checks import observations, subject_of
 from .registry import audit
 
 TCF_POLICIES = "IAB Europe TCF v2.2 Policies (Appendix A: purposes; vendors' legal bases)"
@@ -24,12 +24,7 @@ def _vendor_text(request: dict) -> str:
 
 def _requests(result: dict):
     """(state record, page, request) for every request of a reached state."""
-    for state in result.get("states") or []:
-        if not state.get("reached"):
-            continue
-        for page in state.get("pages") or []:
-            for request in page.get("requests") or []:
-                yield state, page, request
+    return ((state, page, item) for state, page, kind, item in observations(result) if kind == "request")
 
 
 def _site_tc(state: dict) -> dict | None:
